@@ -1,0 +1,5 @@
+"""`python -m codegrad` runs the command line."""
+
+from codegrad.cli import main
+
+raise SystemExit(main())

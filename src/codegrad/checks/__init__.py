@@ -1,0 +1,1 @@
+"""Verification steps; each module holds one check with `name` and `run(targets, ctx) -> CheckResult`."""

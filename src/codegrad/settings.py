@@ -1,0 +1,258 @@
+"""Settings: defaults <- `[tool.codegrad]` in pyproject.toml <- CODEGRAD_* env <- CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from codegrad.errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+FORMATS = ("markdown", "json", "sarif")
+FAIL_LEVELS = ("note", "warning", "error", "never")
+ALL_CHECKS = ("project-tests", "docstrings", "properties", "differential", "efficiency", "llm-checks")
+DEFAULT_CHECKS = ("project-tests", "docstrings", "properties", "differential", "efficiency")
+DEFAULT_EXCLUDE = (
+    "tests/**",
+    "test/**",
+    "**/tests/**",
+    "**/test_*.py",
+    "**/*_test.py",
+    "test_*.py",
+    "*_test.py",
+    "**/conftest.py",
+    "conftest.py",
+    "docs/**",
+    "setup.py",
+    "noxfile.py",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know; frozen, built once in the CLI or action entry point."""
+
+    repo: Path = Path(".")
+    base: str | None = None
+    head: str = "HEAD"
+    format: str = "markdown"
+    output: Path | None = None
+    fail_on: str = "error"
+    include: tuple[str, ...] = ("**/*.py", "*.py")
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    checks: tuple[str, ...] = DEFAULT_CHECKS
+    test_command: str = "python -m pytest"
+    test_timeout: float = 300.0  # seconds for one run of the project's test suite
+    function_timeout: float = 30.0  # seconds for one check on one function
+    call_timeout: float = 2.0  # seconds for one call of the target on one input
+    budget_seconds: float = 900.0  # wall-clock budget for the whole review
+    max_examples: int = 100  # Hypothesis examples per property
+    seed: int = 0
+    memory_mb: int = 2048  # address-space limit for sandboxed code
+    slowdown_factor: float = 4.0  # efficiency: head cost / base cost at the largest size that fails
+    complexity_bounds: Mapping[str, str] = field(default_factory=dict)  # qualname -> "O(n log n)"
+    # LLM (refinement and LLM-derived checks)
+    fix: bool = False
+    apply: bool = False
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout: float = 120.0
+    llm_cache: Path | None = None
+    llm_prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # model -> USD per 1M in/out
+    max_iterations: int = 4
+    budget_usd: float | None = None
+    budget_calls: int | None = None
+    budget_tokens: int | None = None
+    temperature: float = 0.8  # for sampled (non-first) candidates; the first answer is greedy
+    candidates_per_step: int = 1
+    progress: bool | None = None  # None: on when stderr is a TTY
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_api_key or self.llm_base_url)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+_FIELD_TYPES = {f.name: f for f in fields(Settings)}
+# Keys allowed in [tool.codegrad]; secrets are never read from a committed file.
+_CONFIG_KEYS = {
+    "include",
+    "exclude",
+    "checks",
+    "test-command",
+    "test-timeout",
+    "function-timeout",
+    "call-timeout",
+    "budget-seconds",
+    "max-examples",
+    "seed",
+    "memory-mb",
+    "fail-on",
+    "format",
+    "slowdown-factor",
+    "complexity-bounds",
+    "llm-base-url",
+    "llm-model",
+    "llm-timeout",
+    "llm-prices",
+    "max-iterations",
+    "budget-usd",
+    "budget-calls",
+    "budget-tokens",
+    "temperature",
+    "candidates-per-step",
+}
+
+
+def _coerce(name: str, value: Any, where: str) -> Any:
+    """Convert a raw config/env/flag value to the field's type, or raise UsageError naming it."""
+    default = _FIELD_TYPES[name].default
+    if default is dataclasses.MISSING:
+        default = _FIELD_TYPES[name].default_factory()  # type: ignore[misc]
+    try:
+        if name in ("include", "exclude", "checks"):
+            items = value.split(",") if isinstance(value, str) else list(value)
+            out = tuple(str(v).strip() for v in items if str(v).strip())
+            if name == "checks":
+                bad = [c for c in out if c not in ALL_CHECKS]
+                if bad:
+                    raise UsageError(
+                        f"{where}: unknown check {bad[0]!r}; choose from {', '.join(ALL_CHECKS)}"
+                    )
+            return out
+        if name in ("complexity_bounds",):
+            if not isinstance(value, Mapping):
+                raise TypeError("a table of function name -> bound")
+            return {str(k): str(v) for k, v in value.items()}
+        if name == "llm_prices":
+            if not isinstance(value, Mapping):
+                raise TypeError("a table of model -> [input, output] USD per 1M tokens")
+            return {str(k): (float(v[0]), float(v[1])) for k, v in value.items()}
+        if isinstance(default, bool) or name in ("fix", "apply", "progress"):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+        if isinstance(default, int) or name in ("budget_calls", "budget_tokens"):
+            if isinstance(value, bool):
+                raise TypeError("expected an integer")
+            number = int(value)
+            if number < 0:
+                raise ValueError("must not be negative")
+            return number
+        if isinstance(default, float) or name == "budget_usd":
+            if isinstance(value, bool):
+                raise TypeError("expected a number")
+            number = float(value)
+            if number < 0:
+                raise ValueError("must not be negative")
+            return number
+        if isinstance(default, Path) or name in ("output", "llm_cache"):
+            return Path(str(value))
+        text = str(value)
+    except UsageError:
+        raise
+    except (TypeError, ValueError, IndexError) as exc:
+        raise UsageError(f"{where}: bad value {value!r} for {name.replace('_', '-')}: {exc}") from None
+    if name == "format" and text not in FORMATS:
+        raise UsageError(f"{where}: bad format {text!r}; choose from {', '.join(FORMATS)}")
+    if name == "fail_on" and text not in FAIL_LEVELS:
+        raise UsageError(f"{where}: bad fail level {text!r}; choose from {', '.join(FAIL_LEVELS)}")
+    return text
+
+
+def read_pyproject(repo: Path) -> dict[str, Any]:
+    """The raw `[tool.codegrad]` table of the repository's pyproject.toml (empty if none)."""
+    path = repo / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not valid TOML ({exc}); fix the file or remove [tool.codegrad]") from None
+    table = data.get("tool", {}).get("codegrad", {})
+    if not isinstance(table, dict):
+        raise UsageError(f"{path}: [tool.codegrad] must be a table")
+    return table
+
+
+def from_config(table: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Validate a `[tool.codegrad]`-style table (kebab or snake keys) into field values."""
+    values: dict[str, Any] = {}
+    for raw_key, raw_value in table.items():
+        key = raw_key.replace("_", "-")
+        if key not in _CONFIG_KEYS:
+            raise UsageError(
+                f"{where}: unknown key {raw_key!r} in [tool.codegrad]; "
+                f"known keys: {', '.join(sorted(_CONFIG_KEYS))}"
+            )
+        name = key.replace("-", "_")
+        values[name] = _coerce(name, raw_value, f"{where} [tool.codegrad] {raw_key}")
+    return values
+
+
+def from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """CODEGRAD_* variables plus the openai SDK's own OPENAI_API_KEY / OPENAI_BASE_URL / OPENAI_MODEL."""
+    values: dict[str, Any] = {}
+    if env.get("OPENAI_API_KEY"):
+        values["llm_api_key"] = env["OPENAI_API_KEY"]
+    if env.get("OPENAI_BASE_URL"):
+        values["llm_base_url"] = env["OPENAI_BASE_URL"]
+    if env.get("OPENAI_MODEL"):
+        values["llm_model"] = env["OPENAI_MODEL"]
+    for key, raw in env.items():
+        if not key.startswith("CODEGRAD_") or key in ("CODEGRAD_LLM_HOME", "CODEGRAD_LLM_PORT"):
+            continue
+        name = key[len("CODEGRAD_") :].lower()
+        if name == "llm_api_key":
+            values[name] = raw
+            continue
+        if name.replace("_", "-") not in _CONFIG_KEYS:
+            continue  # other tools' variables share the prefix rarely; ignore rather than fail
+        values[name] = _coerce(name, raw, f"environment variable {key}")
+    return values
+
+
+def build(repo: Path, flags: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
+    """Merge defaults, the repo's config, the environment and flags (later wins)."""
+    env = os.environ if env is None else env
+    repo = repo.resolve()
+    merged: dict[str, Any] = {"repo": repo}
+    config_path = flags.get("config")
+    if config_path:
+        path = Path(str(config_path))
+        if not path.is_file():
+            raise UsageError(f"--config {config_path}: no such file; give a TOML file with a [tool.codegrad] table")
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("codegrad", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"--config {config_path}: not valid TOML ({exc})") from None
+        merged.update(from_config(table, str(path)))
+    else:
+        merged.update(from_config(read_pyproject(repo), str(repo / "pyproject.toml")))
+    merged.update(from_env(env))
+    for name, value in flags.items():
+        if value is None or name == "config":
+            continue
+        if name not in _FIELD_TYPES:
+            raise UsageError(f"unknown setting {name!r}")
+        merged[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    if merged.get("apply") and not merged.get("fix"):
+        raise UsageError("--apply needs --fix: it writes the verified fixes that --fix produces")
+    return Settings(**merged)
