@@ -1,0 +1,1 @@
+"""A tiny shop library used by codegrad's demo."""

@@ -1,0 +1,182 @@
+"""Command line: argument parsing, output writing and exit codes only."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from codegrad import __version__
+from codegrad.errors import ExitCode, UsageError
+from codegrad.sandbox import redact, register_secret
+from codegrad.settings import FAIL_LEVELS, FORMATS, Settings, build
+
+INTERNAL_NOTE = "internal error"
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", default=".", help="the git repository to verify (default: .)")
+    parser.add_argument("--config", help="a TOML file with a [tool.codegrad] table (default: the repo's pyproject.toml)")
+    parser.add_argument("--format", choices=FORMATS, help="report format (default: markdown)")
+    parser.add_argument("--output", help="write the report to this file (default: stdout)")
+    parser.add_argument("--fail-on", choices=FAIL_LEVELS, help="lowest severity that fails the run (default: error)")
+    parser.add_argument("--checks", help=f"comma-separated checks to run (default: all but llm-checks)")
+    parser.add_argument("--test-command", help="the project's test command (default: python -m pytest)")
+    parser.add_argument("--max-examples", type=int, help="Hypothesis examples per property (default: 100)")
+    parser.add_argument("--budget-seconds", type=float, help="wall-clock budget for the whole run")
+    parser.add_argument("--function-timeout", type=float, help="seconds for one check on one function")
+    parser.add_argument("--seed", type=int, help="seed for generated inputs and sampled LLM steps")
+    llm = parser.add_argument_group("LLM refinement (any OpenAI-compatible endpoint)")
+    llm.add_argument("--fix", action="store_true", default=None, help="refine functions with findings")
+    llm.add_argument("--apply", action="store_true", default=None, help="write verified fixes into the working tree")
+    llm.add_argument("--llm-base-url", help="endpoint base URL (default: $OPENAI_BASE_URL or OpenAI)")
+    llm.add_argument("--llm-model", help="model name (default: $OPENAI_MODEL or gpt-4o-mini)")
+    llm.add_argument("--llm-cache", help="folder for the on-disk response cache (replayable offline)")
+    llm.add_argument("--max-iterations", type=int, help="refinement steps per function (default: 4)")
+    llm.add_argument("--budget-usd", type=float, help="stop refining after spending this much")
+    llm.add_argument("--budget-calls", type=int, help="stop refining after this many LLM calls")
+    llm.add_argument("--budget-tokens", type=int, help="stop refining after this many tokens")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--progress", dest="progress", action="store_true", default=None, help="show progress")
+    out.add_argument("--no-progress", "-q", dest="progress", action="store_false", help="no progress lines")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codegrad",
+        description="Verify the Python functions a change touched; refine them with verified LLM fixes.",
+    )
+    parser.add_argument("--version", action="version", version=f"codegrad {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    review = sub.add_parser("review", help="review the functions changed between two revisions")
+    review.add_argument("--base", help="base revision (default: merge-base with the default branch)")
+    review.add_argument("--head", help="head revision (default: HEAD)")
+    _add_common(review)
+    action = sub.add_parser("action", help="run as a GitHub Action step (reads GITHUB_* variables)")
+    action.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+_SETTING_FLAGS = (
+    "base",
+    "head",
+    "format",
+    "output",
+    "fail_on",
+    "checks",
+    "test_command",
+    "max_examples",
+    "budget_seconds",
+    "function_timeout",
+    "seed",
+    "fix",
+    "apply",
+    "llm_base_url",
+    "llm_model",
+    "llm_cache",
+    "max_iterations",
+    "budget_usd",
+    "budget_calls",
+    "budget_tokens",
+    "progress",
+)
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    repo = Path(args.repo)
+    if not repo.is_dir():
+        raise UsageError(f"--repo {args.repo}: no such directory; give the path of a git repository")
+    flags: dict[str, Any] = {name: getattr(args, name, None) for name in _SETTING_FLAGS}
+    flags["config"] = args.config
+    return build(repo, flags)
+
+
+def write_report(text: str, output: Path | None) -> None:
+    """Write to stdout, or atomically to a file (no partial files on failure)."""
+    text = redact(text)
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    output = output.expanduser()
+    if not output.parent.is_dir():
+        raise UsageError(f"--output {output}: folder {output.parent} does not exist; create it first")
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from codegrad import app
+    from codegrad.progress import Progress
+    from codegrad.render import render
+
+    settings = settings_from_args(args)
+    register_secret(settings.llm_api_key)
+    show = settings.progress if settings.progress is not None else sys.stderr.isatty()
+    progress = Progress(enabled=show)
+    outcome = app.review(settings, progress=progress)
+    if settings.apply and outcome.fixes:
+        from codegrad import refine
+
+        for line in refine.apply_fixes(outcome, settings):
+            print(line, file=sys.stderr)
+    write_report(render(outcome, settings.format), settings.output)
+    status = app.exit_status(outcome, settings.fail_on)
+    if any(note.startswith(INTERNAL_NOTE) for note in outcome.notes):
+        for note in outcome.notes:
+            if note.startswith(INTERNAL_NOTE):
+                print(f"codegrad: {note}", file=sys.stderr)
+        return max(status, ExitCode.INTERNAL)
+    return status
+
+
+def cmd_action(args: argparse.Namespace) -> int:
+    from codegrad.action import main as action_main
+
+    rest = [a for a in args.rest if a != "--"]
+    return action_main(rest)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="codegrad: %(levelname)s: %(message)s",
+    )
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return ExitCode.USAGE
+    try:
+        if args.command == "review":
+            return cmd_review(args)
+        if args.command == "action":
+            return cmd_action(args)
+        parser.error(f"unknown command {args.command!r}")
+    except UsageError as exc:
+        print(f"codegrad: error: {redact(str(exc))}", file=sys.stderr)
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        print("codegrad: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into exit 3
+        if os.environ.get("CODEGRAD_DEBUG"):
+            raise
+        print(
+            f"codegrad: internal error: {type(exc).__name__}: {redact(str(exc))}\n"
+            "Please report this at the project's issue tracker (set CODEGRAD_DEBUG=1 for a traceback).",
+            file=sys.stderr,
+        )
+        return ExitCode.INTERNAL
+    return ExitCode.OK
