@@ -1,0 +1,251 @@
+"""Read-only git plumbing: resolve refs, pick a base, diff, read files and export trees."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from codegrad.errors import UsageError
+
+# Options on every call: no hooks, no fsmonitor daemon, no pager, paths unquoted where possible.
+_SAFE_CONFIG = (
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.quotePath=false",
+    "--no-pager",
+)
+# Variables that would point git at another repository, index or work tree than the one we name.
+_REDIRECTING_ENV = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+)
+_DIFF_OPTIONS = (
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-relative",
+    "-M",
+    "-U3",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
+
+
+class GitError(Exception):
+    """A git command failed for a reason the user did not cause directly; says which and why."""
+
+    def __init__(self, args: Sequence[str], returncode: int, stderr: str) -> None:
+        self.command = ["git", *args]
+        self.returncode = returncode
+        self.stderr = stderr.strip()
+        super().__init__(f"`{' '.join(self.command)}` failed (exit {returncode}): {self.stderr}")
+
+
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _REDIRECTING_ENV}
+    env.update({"LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"})
+    env.update(extra or {})
+    return env
+
+
+def _run(
+    repo: Path,
+    args: Sequence[str],
+    *,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run git in repo; map 'not a repository' and a missing git to UsageError."""
+    if not Path(repo).is_dir():
+        raise UsageError(
+            f"repository path {str(repo)!r} is not a directory; pass an existing git checkout"
+        )
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(repo), *_SAFE_CONFIG, *args],
+            input=input,
+            capture_output=True,
+            env=_env(env),
+            check=False,
+        )
+    except FileNotFoundError:
+        raise UsageError(
+            "git is not installed or not on PATH; install git to use codegrad"
+        ) from None
+    stderr = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        if "not a git repository" in stderr:
+            raise UsageError(
+                f"{str(repo)!r} is not a git repository; run codegrad inside a git checkout or pass --repo"
+            )
+        if "dubious ownership" in stderr:
+            raise UsageError(
+                f"git refuses to read {str(repo)!r} (dubious ownership); run "
+                f"`git config --global --add safe.directory {repo}` first"
+            )
+        if check:
+            raise GitError(args, proc.returncode, stderr)
+    return proc
+
+
+def git(repo: Path, *args: str, input: str | None = None) -> str:
+    """Run `git <args>` in repo and return stdout as text (undecodable bytes kept as surrogates)."""
+    data = input.encode("utf-8", "surrogateescape") if input is not None else None
+    return _run(repo, args, input=data).stdout.decode("utf-8", "surrogateescape")
+
+
+def _try_rev(repo: Path, spec: str) -> str | None:
+    """The full sha spec names, or None when it names no commit."""
+    proc = _run(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", spec], check=False)
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.decode().strip() or None
+
+
+def resolve(repo: Path, ref: str) -> str:
+    """The full commit sha ref names; UsageError naming the ref when there is none."""
+    sha = _try_rev(repo, f"{ref}^{{commit}}")
+    if sha is None:
+        raise UsageError(
+            f"cannot resolve ref {ref!r} to a commit in {str(repo)!r}; pass a valid branch, tag or sha"
+            f" (in CI, fetch it first, e.g. `git fetch origin {ref}`, or check out with fetch-depth: 0)"
+        )
+    return sha
+
+
+def merge_base(repo: Path, a: str, b: str) -> str | None:
+    """The best common ancestor of two commits, or None when their histories are unrelated."""
+    proc = _run(repo, ["merge-base", "--end-of-options", a, b], check=False)
+    if proc.returncode == 1:
+        return None
+    if proc.returncode != 0:
+        raise GitError(
+            ["merge-base", a, b], proc.returncode, proc.stderr.decode("utf-8", "replace")
+        )
+    return proc.stdout.decode().strip()
+
+
+def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+    """Whether ancestor is reachable from descendant (a commit is its own ancestor)."""
+    args = ["merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant]
+    proc = _run(repo, args, check=False)
+    if proc.returncode in (0, 1):
+        return proc.returncode == 0
+    raise GitError(args, proc.returncode, proc.stderr.decode("utf-8", "replace"))
+
+
+def head_branch(repo: Path) -> str | None:
+    """The short name of the checked-out branch, or None on a detached HEAD."""
+    proc = _run(repo, ["symbolic-ref", "--quiet", "--short", "HEAD"], check=False)
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.decode().strip() or None
+
+
+def toplevel(repo: Path) -> Path:
+    """The root of the work tree that contains repo."""
+    return Path(git(repo, "rev-parse", "--show-toplevel").strip())
+
+
+def _default_branch_refs(repo: Path) -> list[str]:
+    """Candidate refs for the default branch, best first: origin/HEAD, origin/main|master, main|master."""
+    refs: list[str] = []
+    proc = _run(repo, ["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], check=False)
+    if proc.returncode == 0 and proc.stdout.strip():
+        refs.append(proc.stdout.decode().strip())
+    refs += [
+        "refs/remotes/origin/main",
+        "refs/remotes/origin/master",
+        "refs/heads/main",
+        "refs/heads/master",
+    ]
+    return list(dict.fromkeys(refs))
+
+
+def default_base(repo: Path, head: str) -> str:
+    """The merge-base of head with the default branch; head~1 when head is on that branch."""
+    head_sha = resolve(repo, head)
+    for ref in _default_branch_refs(repo):
+        tip = _try_rev(repo, f"{ref}^{{commit}}")
+        if tip is None:
+            continue
+        base = merge_base(repo, head_sha, tip)
+        if base is None:
+            continue
+        if base == head_sha:  # head is the branch tip (or behind it): review head's own commit
+            parent = _try_rev(repo, f"{head_sha}^1")
+            if parent is None:
+                continue
+            return parent
+        return base
+    raise UsageError(
+        f"cannot find a base for {head!r}: no origin/HEAD, origin/main, origin/master, main or master"
+        " shares history with it (or it is a root commit); pass --base <ref>"
+        " (in CI, check out with fetch-depth: 0 so the base branch is present)"
+    )
+
+
+def diff(repo: Path, base: str, head: str) -> str:
+    """The unified diff from base to head (commits, not the working tree), renames detected."""
+    return git(repo, "diff", *_DIFF_OPTIONS, "--end-of-options", base, head, "--")
+
+
+def read_file(repo: Path, sha: str, path: str) -> str | None:
+    """The text of path at commit sha (undecodable bytes kept as surrogates), or None if absent."""
+    proc = _run(repo, ["cat-file", "blob", f"{sha}:{path}"], check=False)
+    if proc.returncode == 0:
+        return proc.stdout.decode("utf-8", "surrogateescape")
+    resolve(repo, sha)  # a bad commit is the user's mistake, not an absent file
+    return None
+
+
+def export_tree(repo: Path, sha: str, dest: Path) -> Path:
+    """Write the tree of sha into dest (modes kept) without touching the repo's index, HEAD or files."""
+    commit = resolve(repo, sha)
+    dest = Path(dest).resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="codegrad-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        tree = ["--work-tree", str(dest), "-c", "core.sparseCheckout=false"]
+        _run(repo, [*tree, "read-tree", commit], env=env)
+        _run(repo, [*tree, "checkout-index", "--all", "--force"], env=env)
+    return dest
+
+
+def changed_paths_dirty(repo: Path, paths: Sequence[str]) -> list[str]:
+    """Those of paths (repo-relative) with staged, unstaged or untracked changes in the working tree."""
+    if not paths:
+        return []
+    out = _run(
+        toplevel(repo),
+        [
+            "--literal-pathspecs",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--",
+            *paths,
+        ],
+    ).stdout.decode("utf-8", "surrogateescape")
+    dirty: set[str] = set()
+    fields = iter(out.split("\0"))
+    for entry in fields:
+        if len(entry) < 4:
+            continue
+        dirty.add(entry[3:])
+        if entry[0] in "RC":  # renames and copies carry the original path in the next field
+            dirty.add(next(fields, ""))
+    return [p for p in paths if p in dirty]
