@@ -480,3 +480,26 @@ def test_sarif_for_a_clean_outcome_is_valid_and_empty() -> None:
     log = json.loads(sarif.render(clean_outcome()))
     validate_sarif(log)
     assert log["runs"][0]["results"] == [] and log["runs"][0]["tool"]["driver"]["rules"] == []
+
+
+def test_every_json_field_is_documented_in_the_schema_doc() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "report-schema.md").read_text(encoding="utf-8")
+    data = jsonout.to_dict(build_outcome())
+    objects = [
+        data,
+        data["summary"],
+        data["targets"][0],
+        data["targets"][0]["loss"],
+        data["checks"][0],
+        data["findings"][0],
+        data["fixes"][0],
+    ]
+    missing = sorted({key for obj in objects for key in obj if f"`{key}`" not in doc})
+    assert missing == []
+
+
+def test_markdown_header_without_base_names_the_whole_repository() -> None:
+    outcome = dataclasses.replace(clean_outcome(), base=None, head="main")
+    text = markdown.render(outcome)
+    assert "3 functions checked in the whole repository at `main`" in text
+    assert json.loads(jsonout.render(outcome))["base"] is None
