@@ -15,7 +15,7 @@ from unidiff.patch import PatchedFile, PatchSet
 
 from codegrad.model import Finding, Kind, Target
 
-SourceReader = Callable[[str], str | None]
+SourceReader = Callable[[str], str | None]  # repo-relative path -> file text, None if absent
 _FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 _PROPERTY_DECORATORS = {"property", "cached_property", "setter", "getter", "deleter"}
 _CHILD_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
@@ -31,7 +31,6 @@ class _Func:
     kind: str
     class_name: str | None
     parent: int | None  # index of the enclosing function in the walk's list
-    depth: int
     occurrence: int  # how many earlier defs in the file share this qualname
 
     @property
@@ -105,32 +104,27 @@ def _walk(tree: ast.Module) -> list[_Func]:
     found: list[_Func] = []
     seen: dict[str, int] = {}
 
-    def visit(
-        body: Sequence[ast.AST], prefix: str, owner: str | None, parent: int | None, depth: int
-    ) -> None:
+    def visit(body: Sequence[ast.AST], prefix: str, owner: str | None, parent: int | None) -> None:
         # owner: "class:<qualname>" when directly in a class body, "function" in a def, None at module level
         for stmt in body:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                 qualname = prefix + stmt.name
                 kind, class_name = _kind(stmt, owner)
-                found.append(
-                    _Func(stmt, qualname, kind, class_name, parent, depth, seen.get(qualname, 0))
-                )
+                found.append(_Func(stmt, qualname, kind, class_name, parent, seen.get(qualname, 0)))
                 seen[qualname] = seen.get(qualname, 0) + 1
-                visit(stmt.body, qualname + ".", "function", len(found) - 1, depth + 1)
+                visit(stmt.body, qualname + ".", "function", len(found) - 1)
             elif isinstance(stmt, ast.ClassDef):
                 visit(
                     stmt.body,
                     prefix + stmt.name + ".",
                     "class:" + prefix + stmt.name,
                     parent,
-                    depth,
                 )
             else:
                 for child in _child_bodies(stmt):
-                    visit(child, prefix, owner, parent, depth)
+                    visit(child, prefix, owner, parent)
 
-    visit(tree.body, "", None, None, 0)
+    visit(tree.body, "", None, None)
     return found
 
 
@@ -329,46 +323,43 @@ def _file_change(pf: PatchedFile) -> _FileChange:
     return _FileChange(frozenset(added), tuple(removed))
 
 
-def _innermost(funcs: Sequence[_Func], line: int) -> int | None:
-    best: int | None = None
+def _owners(funcs: Sequence[_Func]) -> dict[int, int]:
+    """Line -> index of the innermost def covering it (inner defs come later in the walk)."""
+    owner: dict[int, int] = {}
     for i, f in enumerate(funcs):
-        if f.start <= line <= f.end and (best is None or f.depth > funcs[best].depth):
-            best = i
-    return best
+        owner.update(dict.fromkeys(range(f.start, f.end + 1), i))
+    return owner
 
 
 def _attribute(
     head: list[_Func], base: list[_Func] | None, change: _FileChange
 ) -> dict[int, set[int]]:
     """Head function index -> the head lines that changed directly in it (not in a nested def)."""
+    head_owner = _owners(head)
     hits: dict[int, set[int]] = {}
     for line in change.added:
-        i = _innermost(head, line)
-        if i is not None:
-            hits.setdefault(i, set()).add(line)
+        if line in head_owner:
+            hits.setdefault(head_owner[line], set()).add(line)
     by_key = {f.key: i for i, f in enumerate(head)}
+    base_owner = _owners(base) if base is not None else None
     for base_line, head_line in change.removed:
-        i = _removal_owner(head, base, by_key, base_line, head_line)
+        if base is None or base_owner is None:  # base unreadable: the def just before the removal
+            i = head_owner.get(max(head_line - 1, 1) if head_line > 1 else head_line)
+        else:
+            i = _removal_owner(base, base_owner, by_key, base_line)
         if i is not None:
             hits.setdefault(i, set()).add(min(max(head_line, head[i].start), head[i].end))
     return hits
 
 
 def _removal_owner(
-    head: list[_Func],
-    base: list[_Func] | None,
+    base: list[_Func],
+    base_owner: dict[int, int],
     by_key: dict[tuple[str, int], int],
     base_line: int,
-    head_line: int,
 ) -> int | None:
-    """The head function that lost base_line: the innermost base def still present in head."""
-    if base is None:  # base unreadable: the def around the line just before the removal point
-        return (
-            _innermost(head, max(head_line - 1, 1))
-            if head_line > 1
-            else _innermost(head, head_line)
-        )
-    j = _innermost(base, base_line)
+    """The head def that lost base_line: the innermost base def around it that head still has."""
+    j = base_owner.get(base_line)
     while j is not None:
         if base[j].key in by_key:
             return by_key[base[j].key]
@@ -413,7 +404,7 @@ def changed_functions(
             or matches(head_path, exclude)
         ):
             continue
-        base_path = None if pf.is_added_file else _side_path(pf.source_file, "a/")
+        base_path = _side_path(pf.source_file, "a/")
         new_targets, finding = _file_targets(pf, head_path, base_path, head_source, base_source)
         targets += new_targets
         findings += [finding] if finding else []

@@ -461,3 +461,33 @@ def test_all_functions_and_syntax_finding() -> None:
         all_functions("m.py", "def f(:\n")
     nul = syntax_finding("m.py", "x = 1\0\n")
     assert nul is not None and "null bytes" in nul.message
+
+
+def test_nested_in_method_class_in_function_and_empty_base_file(tmp_path: Path) -> None:
+    base = """
+        class C:
+            def m(self):
+                def helper():
+                    return 1
+                return helper()
+
+
+        def factory():
+            class K:
+                def m(self):
+                    return 1
+            return K
+    """
+    head = textwrap.dedent(base).replace("return 1", "return 2")
+    targets, _ = review(
+        tmp_path,
+        {"m.py": base, "pkg/__init__.py": ""},
+        {"m.py": head, "pkg/__init__.py": "def g():\n    pass\n"},
+    )
+    got = [(t.path, t.qualname, t.kind, t.class_name, t.base_path) for t in targets]
+    assert got == [
+        ("m.py", "C.m.helper", "nested", None, "m.py"),
+        ("m.py", "factory.K.m", "method", "factory.K", "m.py"),
+        ("pkg/__init__.py", "g", "function", None, "pkg/__init__.py"),
+    ]
+    assert targets[2].is_new
