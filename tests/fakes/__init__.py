@@ -1,0 +1,1 @@
+"""Loopback fakes of external services (OpenAI-compatible chat, ...) for integration tests."""
