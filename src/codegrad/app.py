@@ -92,7 +92,12 @@ def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
     deadline = started + settings.budget_seconds
     repo = settings.repo
     head = gitops.resolve(repo, settings.head)
-    base = gitops.resolve(repo, settings.base) if settings.base else gitops.default_base(repo, head)
+    if settings.base:
+        # like a pull request's diff: from the merge-base of base and head, not from base's tip
+        given = gitops.resolve(repo, settings.base)
+        base = gitops.merge_base(repo, given, head) or given
+    else:
+        base = gitops.default_base(repo, head)
     progress.step(f"diff {base[:10]}..{head[:10]}")
     diff_text = gitops.diff(repo, base, head)
     with tempfile.TemporaryDirectory(prefix="codegrad-") as tmp:
