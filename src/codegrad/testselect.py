@@ -1,0 +1,467 @@
+"""Pure helpers for the project-tests check: test command, junit XML, tracebacks, coverage contexts."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shlex
+import textwrap
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from codegrad.errors import UsageError
+from codegrad.model import Target
+
+# ---------------------------------------------------------------- the test command
+
+_PYTHON = re.compile(r"^python(\d+(\.\d+)*)?$")
+_PYTEST_NAMES = ("pytest", "py.test")
+_SHELL_TOKENS = frozenset({"&&", "||", ";", "|", ">", ">>", "<", "&", "(", ")", ";;", "<<"})
+_ENV_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+# pytest options whose value is the next token when not written as --opt=value
+_VALUE_OPTIONS = frozenset(
+    {
+        "-k", "-m", "-p", "-c", "-o", "-W", "-r", "-n",
+        "--maxfail", "--tb", "--show-capture", "--durations", "--durations-min",
+        "--import-mode", "--rootdir", "--confcutdir", "--basetemp", "--junitxml",
+        "--junit-xml", "--junit-prefix", "--deselect", "--ignore", "--ignore-glob",
+        "--log-level", "--log-format", "--log-date-format", "--log-file",
+        "--log-file-level", "--log-cli-level", "--capture", "--color",
+        "--code-highlight", "--override-ini", "--config-file", "--pdbcls",
+        "--doctest-glob", "--doctest-report", "--assert", "--pythonwarnings",
+        "--dist", "--numprocesses", "--timeout", "--timeout-method",
+    }
+)  # fmt: skip
+# options that narrow or stop a run: dropped when rerunning explicit node ids
+_SELECTION_OPTIONS = frozenset(
+    {
+        "-k", "-m", "-x", "--exitfirst", "--maxfail", "--deselect", "--ignore",
+        "--ignore-glob", "--lf", "--last-failed", "--ff", "--failed-first", "--nf",
+        "--new-first", "--sw", "--stepwise", "--sw-skip", "--stepwise-skip",
+        "--co", "--collect-only", "--collectonly", "--junitxml", "--junit-xml",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ProjectCommand:
+    """The project's test command, resolved to an argv that uses codegrad's interpreter."""
+
+    argv: tuple[str, ...]  # what to run as-is
+    is_pytest: bool = False
+    interpreter: tuple[str, ...] = ()  # python plus its own options (before `-m pytest`)
+    pytest_args: tuple[str, ...] = ()  # everything after `-m pytest`
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Positional arguments to pytest (test paths or node ids the user named)."""
+        return split_pytest_args(self.pytest_args)[1]
+
+
+def _tokens(command: str) -> list[str]:
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        return list(lexer)
+    except ValueError as exc:
+        raise UsageError(f"test-command {command!r} is not a valid command line: {exc}") from None
+
+
+def parse_test_command(command: str, python: str) -> ProjectCommand:
+    """Split the configured command; `python`/`pytest` at its start become `python` (this one)."""
+    tokens = _tokens(command)
+    if not tokens:
+        raise UsageError(
+            "test-command is empty; set [tool.codegrad] test-command (e.g. 'python -m pytest') "
+            "or leave project-tests out of checks"
+        )
+    if any(t in _SHELL_TOKENS for t in tokens) or _ENV_ASSIGN.match(tokens[0]):
+        return ProjectCommand(argv=("/bin/sh", "-c", command))
+    first, rest = tokens[0], tokens[1:]
+    if first in _PYTEST_NAMES:
+        return ProjectCommand((python, "-m", "pytest", *rest), True, (python,), tuple(rest))
+    if not _PYTHON.match(first):
+        return ProjectCommand(argv=tuple(tokens))
+    i = 0
+    while i < len(rest) - 1 and rest[i].startswith("-"):
+        if rest[i] == "-m":
+            if rest[i + 1] not in _PYTEST_NAMES:
+                break
+            interp = (python, *rest[:i])
+            args = tuple(rest[i + 2 :])
+            return ProjectCommand((*interp, "-m", "pytest", *args), True, interp, args)
+        i += 2 if rest[i] in ("-X", "-W") else 1
+    return ProjectCommand(argv=(python, *rest))
+
+
+def _option_name(token: str) -> str:
+    return token.split("=", 1)[0] if token.startswith("--") else token
+
+
+def split_pytest_args(args: Sequence[str]) -> tuple[list[list[str]], tuple[str, ...]]:
+    """pytest arguments as (options, each with its value tokens; positional arguments)."""
+    options: list[list[str]] = []
+    positional: list[str] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            positional.extend(args[i + 1 :])
+            break
+        if token.startswith("-") and token != "-":
+            takes_value = "=" not in token and token in _VALUE_OPTIONS and i + 1 < len(args)
+            options.append([token, args[i + 1]] if takes_value else [token])
+            i += 2 if takes_value else 1
+            continue
+        positional.append(token)
+        i += 1
+    return options, tuple(positional)
+
+
+def rerun_options(args: Sequence[str]) -> tuple[str, ...]:
+    """The user's pytest options minus paths and anything that narrows or stops a run."""
+    options, _ = split_pytest_args(args)
+    kept = [opt for opt in options if _option_name(opt[0]) not in _SELECTION_OPTIONS]
+    return tuple(token for opt in kept for token in opt)
+
+
+def shell_quote(text: str) -> str:
+    """Single-quote text for a POSIX shell (always quoted, so node ids read the same everywhere)."""
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def rerun_command(nodeid: str) -> str:
+    """The command a user runs to repeat one test."""
+    return f"python -m pytest {shell_quote(nodeid)}"
+
+
+# ---------------------------------------------------------------- junit XML
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One <testcase> of a pytest junit report (xunit1 family)."""
+
+    nodeid: str
+    path: str  # the test file, relative to the rootdir
+    name: str  # "test_f", "TestK.test_m", "test_p[1]"
+    line: int | None  # 1-based line of the test's def
+    outcome: str  # passed | failed | error | skipped
+    message: str = ""  # the assertion / exception message (pytest's reprcrash)
+    text: str = ""  # the report body: traceback and error lines
+    seconds: float = 0.0
+    collection: bool = False  # a module that could not be collected (import or syntax error)
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in ("failed", "error")
+
+    @property
+    def function(self) -> str:
+        """The test's name without parameters, dotted through classes: `TestK.test_m`."""
+        return self.name.split("[", 1)[0]
+
+
+def _module_dotted(path: str) -> str:
+    return re.sub(r"\.py$", "", path).replace("/", ".")
+
+
+def nodeid_from_case(classname: str, name: str, file: str | None) -> str:
+    """Invert pytest's junit naming (classname = dotted module + classes, name = function[params])."""
+    if file:
+        module = _module_dotted(file)
+        if classname == module or classname.startswith(module + "."):
+            classes = [c for c in classname[len(module) :].split(".") if c]
+            return "::".join([file, *classes, name])
+        if not classname:  # a collection error names the module in `name`
+            return file
+    parts = classname.split(".") if classname else name.split(".")
+    cut = next((i for i, p in enumerate(parts) if p[:1].isupper()), len(parts))
+    path = "/".join(parts[:cut]) + ".py"
+    if not classname:
+        return path
+    return "::".join([path, *parts[cut:], name])
+
+
+def _case_outcome(case: ET.Element) -> tuple[str, str, str]:
+    for tag, outcome in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
+        child = case.find(tag)
+        if child is not None:
+            return outcome, child.get("message", "") or "", child.text or ""
+    return "passed", "", ""
+
+
+def _case_result(case: ET.Element) -> CaseResult:
+    classname = case.get("classname", "") or ""
+    name = case.get("name", "") or ""
+    file = case.get("file") or None
+    outcome, message, text = _case_outcome(case)
+    collection = not classname and outcome == "error" and message == "collection failure"
+    nodeid = nodeid_from_case(classname, name, file)
+    line_attr = case.get("line")
+    try:
+        seconds = float(case.get("time", "0") or 0)
+    except ValueError:
+        seconds = 0.0
+    return CaseResult(
+        nodeid=nodeid,
+        path=nodeid.split("::", 1)[0],
+        name=".".join(nodeid.split("::")[1:]) or name,
+        line=int(line_attr) + 1 if line_attr and line_attr.isdigit() else None,
+        outcome=outcome,
+        message=message,
+        text=text,
+        seconds=seconds,
+        collection=collection,
+    )
+
+
+def parse_junit(text: str) -> list[CaseResult]:
+    """Every testcase in a pytest junit XML report; an unreadable report gives an empty list."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return []
+    return [_case_result(case) for case in root.iter("testcase")]
+
+
+def merge_cases(cases: Iterable[CaseResult]) -> list[CaseResult]:
+    """One result per node id: a test reported twice (call failed, teardown errored) keeps the first failure."""
+    merged: dict[str, CaseResult] = {}
+    for case in cases:
+        seen = merged.get(case.nodeid)
+        if seen is None or (case.failed and not seen.failed):
+            merged[case.nodeid] = case
+    return list(merged.values())
+
+
+# ---------------------------------------------------------------- tracebacks and messages
+
+
+@dataclass(frozen=True)
+class TbEntry:
+    """One frame of a traceback: where, in which function, and the source line if known."""
+
+    path: str
+    line: int
+    function: str = ""
+    code: str = ""
+
+    def render(self) -> str:
+        return f"{self.path}:{self.line}: {self.code}".rstrip()
+
+
+_SHORT_LOC = re.compile(r"^(?P<path>[^\s:>][^:]*):(?P<line>\d+): in (?P<func>\S+)\s*$")
+_LONG_LOC = re.compile(r"^(?P<path>[^\s:>][^:]*):(?P<line>\d+): ?(?P<exc>[\w.]*)\s*$")
+_NATIVE_LOC = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+),? in (?P<func>.+?)\s*$')
+
+
+def relative_path(path: str, root: str | None) -> str:
+    """A POSIX path relative to root when it lies under it, else the path unchanged."""
+    path = path.replace("\\", "/")
+    if root:
+        prefix = root.rstrip("/") + "/"
+        if path.startswith(prefix):
+            return path[len(prefix) :]
+    if path.startswith("./"):
+        return path[2:]
+    return path
+
+
+def _long_code(lines: Sequence[str], end: int) -> str:
+    for line in reversed(lines[:end]):
+        if line.startswith(">"):
+            return line[1:].strip()
+        if _LONG_LOC.match(line) or _SHORT_LOC.match(line):
+            break
+    return ""
+
+
+def parse_traceback(text: str, root: str | None = None) -> list[TbEntry]:
+    """Frames of a pytest report (--tb short/long/native) or a faulthandler dump, outermost first."""
+    lines = text.splitlines()
+    entries: list[TbEntry] = []
+    for i, line in enumerate(lines):
+        following = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if m := _SHORT_LOC.match(line):
+            code = following if lines[i + 1 : i + 2] and lines[i + 1].startswith(" ") else ""
+            entries.append(TbEntry(relative_path(m["path"], root), int(m["line"]), m["func"], code))
+        elif m := _NATIVE_LOC.match(line):
+            code = "" if not following or _NATIVE_LOC.match(following) else following
+            entries.append(TbEntry(relative_path(m["path"], root), int(m["line"]), m["func"], code))
+        elif (m := _LONG_LOC.match(line)) and not line.startswith("E "):
+            entries.append(
+                TbEntry(relative_path(m["path"], root), int(m["line"]), "", _long_code(lines, i))
+            )
+    return entries
+
+
+def parse_faulthandler(text: str, root: str | None = None) -> list[list[TbEntry]]:
+    """The threads of a faulthandler dump, each as its frames outermost first."""
+    threads: list[list[TbEntry]] = []
+    for line in text.splitlines():
+        if line.startswith(("Thread ", "Current thread")) or not threads:
+            threads.append([])
+        if m := _NATIVE_LOC.match(line):
+            threads[-1].insert(
+                0, TbEntry(relative_path(m["path"], root), int(m["line"]), m["func"])
+            )
+    return [frames for frames in threads if frames]
+
+
+def error_lines(text: str, root: str | None = None) -> str:
+    """The `E   ...` lines of a pytest report, dedented, with paths under root made relative."""
+    picked = [line[1:] for line in text.splitlines() if line.startswith("E ") or line == "E"]
+    body = textwrap.dedent("\n".join(picked)).strip("\n")
+    if root:
+        body = body.replace(root.rstrip("/") + "/", "")
+    return body
+
+
+_EXC_NAME = re.compile(r"^(?:[A-Za-z_][\w]*\.)*(?P<name>[A-Za-z_]\w*)(?::|$)")
+_PHASE = re.compile(r'^failed on (?:setup|teardown) with "(?P<inner>.*)"$', re.S)
+
+
+def exception_type(message: str) -> str:
+    """The exception class a pytest crash message names (`assert ...` is an AssertionError)."""
+    message = message.strip()
+    if m := _PHASE.match(message):
+        message = m["inner"].strip()
+    if message.startswith("assert ") or message == "assert":
+        return "AssertionError"
+    m = _EXC_NAME.match(message.split("\n", 1)[0])
+    return m["name"] if m else ""
+
+
+def same_failure(head: CaseResult, base: CaseResult) -> bool:
+    """Whether base fails the way head does: both fail, with the same kind of exception."""
+    return (
+        head.failed and base.failed and exception_type(head.message) == exception_type(base.message)
+    )
+
+
+def not_found(output: str, root: str | None = None) -> set[str]:
+    """Node ids that pytest could not find or collect (`ERROR: not found: ...`), relative to root."""
+    found: set[str] = set()
+    for m in re.finditer(
+        r"ERROR: (?:not found|found no collectors for): (\S.*?)\s*$", output, re.M
+    ):
+        found.add(relative_path(m.group(1), root))
+    return found
+
+
+# ---------------------------------------------------------------- progress log (written by the plugin)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a (possibly killed) test run reported as it went: started and finished tests."""
+
+    started: tuple[tuple[str, str, int | None], ...] = ()  # (nodeid, path, line)
+    finished: Mapping[str, str] | None = None  # nodeid -> passed | failed | error | skipped
+
+    @property
+    def running(self) -> tuple[str, str, int | None] | None:
+        done = self.finished or {}
+        pending = [s for s in self.started if s[0] not in done]
+        return pending[-1] if pending else None
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for o in (self.finished or {}).values() if o == outcome)
+
+
+def parse_progress(text: str) -> Progress:
+    """Read the plugin's JSON-lines log; a torn last line (process killed mid-write) is ignored."""
+    started: list[tuple[str, str, int | None]] = []
+    finished: dict[str, str] = {}
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("nodeid"), str):
+            continue
+        if record.get("event") == "start":
+            line_no = record.get("line")
+            started.append(
+                (
+                    record["nodeid"],
+                    str(record.get("path", "")),
+                    line_no if isinstance(line_no, int) else None,
+                )
+            )
+        elif record.get("event") == "end":
+            finished[record["nodeid"]] = str(record.get("outcome", ""))
+    return Progress(tuple(started), finished)
+
+
+# ---------------------------------------------------------------- coverage contexts -> functions
+
+
+def body_lines(target: Target) -> tuple[int, int]:
+    """The head lines of the function's body: running them means the function was called.
+
+    The `def` line (and decorators, defaults) also run when the module is imported, so they do
+    not count; a one-line function counts its only line.
+    """
+    if target.lineno >= target.end_lineno:
+        return target.lineno, target.end_lineno
+    first = target.decorator_lineno or target.lineno
+    try:
+        tree = ast.parse(textwrap.dedent(target.source))
+        node = tree.body[0]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            return first + node.body[0].lineno - 1, target.end_lineno
+    except (SyntaxError, ValueError, IndexError):
+        pass
+    return target.lineno + 1, target.end_lineno
+
+
+def _context_nodeid(context: str) -> str:
+    """A measured context as a node id (pytest-cov writes `nodeid|run`; codegrad writes the node id)."""
+    return context.split("|", 1)[0]
+
+
+def map_coverage(
+    lines: Mapping[str, Mapping[int, Iterable[str]]], targets: Sequence[Target]
+) -> dict[str, list[str]]:
+    """Target key -> sorted node ids whose context ran a line of the target's body (empty list: none)."""
+    covering: dict[str, list[str]] = {}
+    for target in targets:
+        by_line = lines.get(target.path, {})
+        start, end = body_lines(target)
+        ids = {
+            _context_nodeid(ctx)
+            for line in range(start, end + 1)
+            for ctx in by_line.get(line, ())
+            if ctx
+        }
+        covering[target.key] = sorted(ids)
+    return covering
+
+
+def read_contexts(
+    coverage_data_path: Path, root: str | None = None
+) -> dict[str, dict[int, list[str]]]:
+    """Repo-relative path -> line -> contexts, from a coverage.py data file (empty if none)."""
+    import coverage
+
+    if not Path(coverage_data_path).is_file():
+        return {}
+    data = coverage.CoverageData(basename=str(coverage_data_path))
+    data.read()
+    result: dict[str, dict[int, list[str]]] = {}
+    for measured in data.measured_files():
+        rel = str(PurePosixPath(relative_path(str(measured), root)))
+        result[rel] = {int(k): list(v) for k, v in data.contexts_by_lineno(measured).items()}
+    return result
+
+
+def covering_tests(
+    coverage_data_path: Path, targets: Sequence[Target], root: str | None = None
+) -> dict[str, list[str]]:
+    """Target key -> the node ids of the tests that ran it, from per-test coverage contexts."""
+    return map_coverage(read_contexts(coverage_data_path, root), targets)
