@@ -299,6 +299,21 @@ def _exception_in(want: str) -> tuple[str, str] | None:
     return None
 
 
+def _assertion_parts(expr: ast.Expression, name: str) -> tuple[str, str] | None:
+    """`>>> f(x) == y` with no output (an assertion, not a doctest) -> ("f(x)", "y"); also the
+    `>>> f(x) [1, 2]` typo, which parses as an index by a list and can only mean `== [1, 2]`."""
+    body = expr.body
+    if isinstance(body, ast.Compare) and len(body.ops) == 1 and isinstance(body.ops[0], ast.Eq):
+        left, right = body.left, body.comparators[0]
+    elif isinstance(body, ast.Subscript) and isinstance(body.slice, (ast.List, ast.Tuple)):
+        left, right = body.value, ast.List(elts=list(body.slice.elts), ctx=ast.Load())
+    else:
+        return None
+    if not (isinstance(left, ast.Call) and _calls_function(left, name)):
+        return None
+    return ast.unparse(left), ast.unparse(right)
+
+
 def _doctest_examples(blocks: Sequence[_Block], name: str) -> list[Example]:
     found: list[Example] = []
     setup: list[str] = []
@@ -322,10 +337,14 @@ def _doctest_examples(blocks: Sequence[_Block], name: str) -> list[Example]:
         used = _loaded_names(expr)
         if _invokes(expr, name, bound) or used & producers:
             exc = _exception_in(block.want)
+            call, expected = block.source, exc[1] if exc else block.want
+            assertion = _assertion_parts(expr, name) if not block.want.strip() else None
+            if assertion:
+                call, expected = assertion
             found.append(
                 Example(
-                    call=block.source,
-                    expected=exc[1] if exc else block.want,
+                    call=call,
+                    expected=expected,
                     line=block.line,
                     form="doctest",
                     setup=tuple(setup),

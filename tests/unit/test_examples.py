@@ -361,3 +361,17 @@ def test_find_docstring_of_an_indented_method_with_unindented_docstring_lines() 
 def test_find_docstring_none_without_docstring() -> None:
     assert find_docstring("def f():\n    return 1\n", "f") is None
     assert find_docstring("def f(:\n", "f") is None
+
+
+def test_doctest_assertions_without_output_become_comparisons() -> None:
+    doc = """
+    >>> count([]) == 0
+    >>> count([1]) == 1
+    True
+    >>> count([1, 2]) [2, 1]
+    """
+    assert pairs(doc, "count") == [
+        ("count([])", "0"),
+        ("count([1]) == 1", "True"),  # has output: a plain doctest
+        ("count([1, 2])", "[2, 1]"),  # the missing `==` typo
+    ]

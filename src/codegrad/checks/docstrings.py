@@ -117,9 +117,13 @@ def finding_for(
         message = f"docstring example {call} raised {_short(actual)}"
         if example.expects_exception:
             message += f" (expected {_short(expected)})"
-    elif status == "timeout" or (status == "running" and process.timed_out):
+    elif status == "timeout":
         kind = Kind.TIMEOUT
         actual = f"did not finish within {call_timeout:g}s"
+        message = f"docstring example {call} {actual}"
+    elif status == "running" and process.timed_out:
+        kind = Kind.TIMEOUT
+        actual = f"did not finish; {_stopped(process)}"
         message = f"docstring example {call} {actual}"
     elif status == "running":
         kind = Kind.CRASH
