@@ -115,6 +115,10 @@ def write(root: Path, files: dict[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+def first_line(func: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    return func.decorator_list[0].lineno if func.decorator_list else func.lineno
+
+
 def targets_in(root: Path, rel: str, base_root: Path | None = None) -> list[Target]:
     """Every function and method of a file as a Target (base source from base_root if given)."""
     text = (root / rel).read_text(encoding="utf-8")
@@ -135,7 +139,8 @@ def targets_in(root: Path, rel: str, base_root: Path | None = None) -> list[Targ
                     qualname=qualname,
                     lineno=func.lineno,
                     end_lineno=func.end_lineno or func.lineno,
-                    source="".join(lines[func.lineno - 1 : func.end_lineno]),
+                    source="".join(lines[first_line(func) - 1 : func.end_lineno]),
+                    decorator_lineno=func.decorator_list[0].lineno if func.decorator_list else None,
                     kind="method" if owner else "function",
                     is_async=isinstance(func, ast.AsyncFunctionDef),
                     class_name=owner,
@@ -337,6 +342,16 @@ def test_killed_run_keeps_earlier_results_and_blames_the_running_example(tmp_pat
 
 EDGES = '''\
 import asyncio
+import functools
+
+
+@functools.lru_cache(maxsize=None)
+def sq(x):
+    """Square.
+
+    sq(3) == 10
+    """
+    return x * x
 
 
 def show(x):
@@ -417,7 +432,10 @@ def test_print_ellipsis_static_async_and_exception_mismatches(tmp_path: Path) ->
     )  # NameError in the example itself: not a finding
     assert result.stats["outcomes"]["unrunnable"] == 1
     assert "asyncio.run(later(1))" not in findings and "later(2)" not in findings
+    assert findings["sq(3)"].line == line_of(tmp_path, "edges.py", "sq(3) == 10")  # decorated
+    assert (findings["sq(3)"].expected, findings["sq(3)"].actual) == ("10", "9")
     assert set(result.checked) == {
+        "edges.py::sq",
         "edges.py::show",
         "edges.py::Box.make",
         "edges.py::strict",
