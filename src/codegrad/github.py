@@ -109,13 +109,18 @@ class PullRequestAPI:
         api_url: str = DEFAULT_API_URL,
         retry: GithubRetry | int | None = None,
         timeout: int = 30,
+        pace: tuple[float, float] = (0.25, 1.0),
     ) -> PullRequestAPI:
+        """A client for one pull request; `pace` is (seconds between requests, between writes),
+        PyGithub's defaults, which keep a busy run clear of GitHub's secondary rate limits."""
         client = Github(
             base_url=api_url.rstrip("/"),
             auth=Auth.Token(token),
             retry=retry if retry is not None else make_retry(),
             timeout=timeout,
             user_agent="codegrad",
+            seconds_between_requests=pace[0],
+            seconds_between_writes=pace[1],
         )
         return cls(client, repository, number)
 
@@ -186,14 +191,15 @@ class PullRequestAPI:
             self._pull.get_review(review_id).edit(redact(body))
 
     def upsert_comment(self, marker: str, body: str) -> tuple[int, bool]:
-        """Edit the comment that carries `marker` (the first; later duplicates are deleted) or
-        create one; returns (id, created)."""
+        """Edit the first comment that starts with `marker` (later ones by the same author are
+        duplicates from racing runs and are deleted) or create one; returns (id, created)."""
         body = redact(body)
-        mine = [c for c in self.issue_comments() if marker in c.body]
+        mine = [c for c in self.issue_comments() if c.body.startswith(marker)]
         if not mine:
             with _call(f"create the summary comment on pull request #{self.number}"):
                 return int(self._pull.create_issue_comment(body).id), True
-        keep, *duplicates = mine
+        keep = mine[0]
+        duplicates = [c for c in mine[1:] if c.author == keep.author]
         with _call(f"update summary comment {keep.id}"):
             self._pull.get_issue_comment(keep.id).edit(body)
         for dup in duplicates:
