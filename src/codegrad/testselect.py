@@ -165,6 +165,41 @@ class CaseResult:
         return self.name.split("[", 1)[0]
 
 
+def nodeid_path(nodeid: str) -> str:
+    """The file part of a node id."""
+    return nodeid.partition("[")[0].split("::", 1)[0]
+
+
+def nodeid_name(nodeid: str) -> str:
+    """The test part of a node id, dotted through classes: `TestK.test_m[1]` (file for a module)."""
+    head, bracket, params = nodeid.partition("[")
+    parts = head.split("::")
+    return ".".join(parts[1:]) + bracket + params if len(parts) > 1 else head
+
+
+def defined_names(source: str) -> set[str] | None:
+    """Names a module defines at top level (defs, classes, assignments, imports); None if it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+        else:  # if/try blocks and the like: accept any name bound anywhere below
+            names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
+            names.update(
+                d.name for d in ast.walk(node) if isinstance(d, (ast.FunctionDef, ast.ClassDef))
+            )
+    return names
+
+
 def _module_dotted(path: str) -> str:
     return re.sub(r"\.py$", "", path).replace("/", ".")
 
@@ -208,8 +243,8 @@ def _case_result(case: ET.Element) -> CaseResult:
         seconds = 0.0
     return CaseResult(
         nodeid=nodeid,
-        path=nodeid.split("::", 1)[0],
-        name=".".join(nodeid.split("::")[1:]) or name,
+        path=nodeid_path(nodeid),
+        name=nodeid_name(nodeid),
         line=int(line_attr) + 1 if line_attr and line_attr.isdigit() else None,
         outcome=outcome,
         message=message,
@@ -347,7 +382,7 @@ def not_found(output: str, root: str | None = None) -> set[str]:
     """Node ids that pytest could not find or collect (`ERROR: not found: ...`), relative to root."""
     found: set[str] = set()
     for m in re.finditer(
-        r"ERROR: (?:not found|found no collectors for): (\S.*?)\s*$", output, re.M
+        r"ERROR: (?:not found: |found no collectors for )(\S.*?)\s*$", output, re.M
     ):
         found.add(relative_path(m.group(1), root))
     return found
@@ -456,7 +491,9 @@ def read_contexts(
     result: dict[str, dict[int, list[str]]] = {}
     for measured in data.measured_files():
         rel = str(PurePosixPath(relative_path(str(measured), root)))
-        result[rel] = {int(k): list(v) for k, v in data.contexts_by_lineno(measured).items()}
+        by_line = result.setdefault(rel, {})
+        for line, contexts in data.contexts_by_lineno(measured).items():
+            by_line.setdefault(int(line), []).extend(contexts)
     return result
 
 

@@ -53,6 +53,12 @@ def test_plain():
     assert sorted([2, 1]) == [1, 2, 3]
 """
 
+NEW_TEST = """
+
+def test_new():
+    assert "new" == "old"
+"""
+
 FLAKY = """\
 import os
 
@@ -101,13 +107,20 @@ def review(tmp_path_factory: pytest.TempPathFactory) -> CheckResult:
     tmp = tmp_path_factory.mktemp("shared")
     common = {
         "src/pkg/__init__.py": "",
-        "tests/test_mod.py": TESTS,
         "tests/test_flaky.py": FLAKY.format(mark=str(tmp / "flaky-mark")),
     }
     head = write_tree(
-        tmp / "head", {**common, "src/pkg/mod.py": MOD_HEAD, "tests/test_broken.py": "def f(:\n"}
+        tmp / "head",
+        {
+            **common,
+            "src/pkg/mod.py": MOD_HEAD,
+            "tests/test_mod.py": TESTS + NEW_TEST,  # test_new: not on base
+            "tests/test_broken.py": "def f(:\n",
+        },
     )
-    base = write_tree(tmp / "base", {**common, "src/pkg/mod.py": MOD_BASE})
+    base = write_tree(
+        tmp / "base", {**common, "src/pkg/mod.py": MOD_BASE, "tests/test_mod.py": TESTS}
+    )
     return run_check(head, targets_of(head, "src/pkg/mod.py"), tmp / "scratch", base)
 
 
@@ -184,6 +197,13 @@ def test_failure_touching_no_changed_function_is_reported_on_the_test(review: Ch
     assert "assert [1, 2] == [1, 2, 3]" in finding.message
 
 
+def test_new_test_missing_on_base_is_a_new_failure(review: CheckResult) -> None:
+    [finding] = on(review, "tests/test_mod.py", "test_new")
+    assert finding.kind is Kind.REGRESSION
+    assert finding.base_fails_same is None
+    assert finding.details["base"] == "not run on base"
+
+
 def test_flaky_failure_is_a_warning_that_does_not_reproduce(review: CheckResult) -> None:
     [finding] = on(review, "tests/test_flaky.py", "test_flaky")
     assert finding.reproduces is False
@@ -200,7 +220,7 @@ def test_syntax_error_in_a_test_file_is_an_error_without_traceback(review: Check
     text = finding.message + (finding.actual or "")
     assert "Traceback" not in text and "_pytest" not in text and "site-packages" not in text
     assert review.stats["collection_errors"] == 1
-    assert review.stats["tests"] == 5  # the other modules still ran
+    assert review.stats["tests"] == 6  # the other modules still ran
 
 
 def test_src_layout_package_is_imported_from_src(review: CheckResult) -> None:

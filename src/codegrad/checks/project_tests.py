@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import sys
 import time
@@ -135,6 +136,18 @@ def has_tests(root: Path) -> bool:
     return False
 
 
+def on_base(base_root: Path, nodeid: str) -> bool:
+    """Whether base has this test: its file, and (when the file parses) its top-level name."""
+    path = base_root / ts.nodeid_path(nodeid)
+    if not path.is_file():
+        return False
+    if path.suffix != ".py":
+        return True
+    names = ts.defined_names(path.read_text(encoding="utf-8", errors="replace"))
+    first = ts.nodeid_name(nodeid).partition("[")[0].split(".", 1)[0]
+    return names is None or not first or first in names
+
+
 def _source_line(root: Path, path: str, line: int) -> str:
     try:
         lines = (root / path).read_text(encoding="utf-8", errors="replace").splitlines()
@@ -207,12 +220,16 @@ def _env(root: Path, files: RunFiles, dump_at: float | None = None) -> dict[str,
 
 
 def _run(
-    argv: Sequence[str], root: Path, env: Mapping[str, str], ctx: CheckContext
+    argv: Sequence[str],
+    root: Path,
+    env: Mapping[str, str],
+    ctx: CheckContext,
+    timeout: float | None = None,
 ) -> sandbox.RunResult:
     return sandbox.run(
         argv,
         cwd=root,
-        timeout=ctx.timeout(ctx.settings.test_timeout),
+        timeout=timeout if timeout is not None else ctx.timeout(ctx.settings.test_timeout),
         limits=sandbox.Limits(memory_mb=ctx.settings.memory_mb),
         env=env,
     )
@@ -237,7 +254,19 @@ def _pytest_options(root: Path, files: RunFiles, clear_addopts: bool) -> list[st
     ]  # fmt: skip
     if clear_addopts:
         options += ["-o", "addopts="]
-    return options
+    return options + _plugin_overrides()
+
+
+def _plugin_overrides() -> list[str]:
+    """Keep installed plugins from undoing the measurement: no second coverage, no worker processes."""
+    overrides = []
+    if importlib.util.find_spec("pytest_cov") is not None:
+        overrides.append(
+            "--no-cov"
+        )  # it would start its own coverage and write .coverage into the tree
+    if importlib.util.find_spec("xdist") is not None:
+        overrides += ["-n", "0"]  # workers are processes our coverage contexts do not see
+    return overrides
 
 
 @dataclass(frozen=True)
@@ -249,6 +278,7 @@ class SuiteRun:
     progress: ts.Progress
     files: RunFiles
     clear_addopts: bool
+    timeout: float  # seconds the run was given
 
     @property
     def output(self) -> str:
@@ -269,20 +299,20 @@ def run_suite(
     files = RunFiles.create(ctx.scratch, "head")
     include = "\n".join(f"    {root / path}" for path in sorted({t.path for t in targets}))
     files.rc.write_text(COVERAGE_RC.format(include=include), encoding="utf-8")
-    timeout = ctx.timeout(ctx.settings.test_timeout)
     for clear in (False, True):
+        timeout = ctx.timeout(ctx.settings.test_timeout)
         cov = ["-m", "coverage", "run", f"--rcfile={files.rc}", f"--data-file={files.coverage}"]
         argv = [*command.interpreter, *cov, "-m", "pytest", *command.pytest_args]
         argv += ["--continue-on-collection-errors", *_pytest_options(root, files, clear)]
         dump_at = time.time() + timeout - min(2.0, timeout * 0.25)
         for stale in (files.junit, files.progress, files.dump, files.coverage):
             stale.unlink(missing_ok=True)
-        process = _run(argv, root, _env(root, files, dump_at), ctx)
+        process = _run(argv, root, _env(root, files, dump_at), ctx, timeout)
         if clear or not _usage_error(process):
             break
     cases = ts.merge_cases(ts.parse_junit(files.read(files.junit)))
     progress = ts.parse_progress(files.read(files.progress))
-    return SuiteRun(process, tuple(cases), progress, files, clear)
+    return SuiteRun(process, tuple(cases), progress, files, clear, timeout)
 
 
 def rerun(
@@ -474,10 +504,9 @@ def _hang_frame(
     return None
 
 
-def timeout_finding(
-    suite: SuiteRun, targets: Sequence[Target], root: Path, seconds: float
-) -> Finding:
+def timeout_finding(suite: SuiteRun, targets: Sequence[Target], root: Path) -> Finding:
     """A TIMEOUT finding: where it hung (the changed function, else the running test) and what finished."""
+    seconds = suite.timeout
     threads = ts.parse_faulthandler(suite.files.read(suite.files.dump), str(root))
     hung = _hang_frame(threads, targets)
     running = suite.progress.running
@@ -498,11 +527,8 @@ def timeout_finding(
         path, function, line = hung[0].path, hung[0].qualname, hung[1].line
     elif running is not None:
         nodeid = running[0]
-        path, function, line = (
-            nodeid.split("::", 1)[0],
-            ".".join(nodeid.split("::")[1:]).split("[", 1)[0],
-            running[2] or 1,
-        )
+        path, line = ts.nodeid_path(nodeid), running[2] or 1
+        function = ts.nodeid_name(nodeid).split("[", 1)[0]
     else:
         path, function, line = REPO_PATH, COMMAND_FUNCTION, 1
     return Finding(
@@ -591,7 +617,7 @@ class ProjectTestsCheck:
         process = suite.process
         stats = _stats(ctx.settings.test_command, suite.cases, process)
         if _timed_out(process):
-            finding = timeout_finding(suite, targets, root, ctx.timeout(ctx.settings.test_timeout))
+            finding = timeout_finding(suite, targets, root)
             return CheckResult(
                 NAME,
                 (finding,),
@@ -638,7 +664,7 @@ class ProjectTestsCheck:
         base_root = ctx.workspace.base_root
         if base_root is not None:
             base_root = base_root.resolve()
-            present = [c.nodeid for c in failing if (base_root / c.path).is_file()]
+            present = [c.nodeid for c in failing if on_base(base_root, c.nodeid)]
             base = (
                 rerun(command, present, ctx, base_root, clear_addopts=clear, tag="base")
                 if present
@@ -655,7 +681,8 @@ class ProjectTestsCheck:
         self, command: ts.ProjectCommand, targets: Sequence[Target], ctx: CheckContext, root: Path
     ) -> CheckResult:
         files = RunFiles.create(ctx.scratch, "custom")
-        process = _run(command.argv, root, _env(root, files), ctx)
+        timeout = ctx.timeout(ctx.settings.test_timeout)
+        process = _run(command.argv, root, _env(root, files), ctx, timeout)
         stats: dict[str, Any] = {
             "command": ctx.settings.test_command,
             "exit_code": process.returncode,
@@ -674,8 +701,7 @@ class ProjectTestsCheck:
             "reproducer": ctx.settings.test_command,
         }
         if _timed_out(process):
-            seconds = ctx.timeout(ctx.settings.test_timeout)
-            message = f"the test command did not finish within {seconds:.0f}s"
+            message = f"the test command did not finish within {timeout:.0f}s"
             return CheckResult(
                 NAME,
                 (Finding(kind=Kind.TIMEOUT, message=message, **common),),
