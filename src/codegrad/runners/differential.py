@@ -1,0 +1,121 @@
+"""Sandbox runner: call base and head on the same inputs (docstring examples first, then generated)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codegrad.runners import hypo
+
+
+@dataclass
+class Difference:
+    """The last (after shrinking: the minimal) input on which base and head behave differently."""
+
+    args: list[Any]
+    kwargs: dict[str, Any]
+    base: hypo.Outcome
+    head: hypo.Outcome
+
+
+class Compare:
+    """Runs both versions on one input and decides whether they differ."""
+
+    def __init__(
+        self, base: hypo.Loaded, head: hypo.Loaded, timeout: float, base_allowed: list[str]
+    ) -> None:
+        self.base, self.head, self.timeout, self.base_allowed = base, head, timeout, base_allowed
+
+    def in_domain(self, outcome: hypo.Outcome) -> bool:
+        """Base ran out of time or crashed by accident: the input is outside the domain."""
+        if outcome.timed_out:
+            return False
+        return outcome.error is None or hypo.allowed(outcome.error, self.base_allowed)
+
+    def differ(self, args: list[Any], kwargs: dict[str, Any]) -> Difference | bool | None:
+        """A Difference, None (same behaviour), or False (out of domain or base is not deterministic)."""
+        base = hypo.call(self.base.fn, args, kwargs, self.timeout)
+        if not self.in_domain(base):
+            return False
+        head = hypo.call(self.head.fn, args, kwargs, self.timeout)
+        if hypo.same(base, head):
+            return None
+        again = hypo.call(self.base.fn, args, kwargs, self.timeout)
+        if not hypo.same(base, again):
+            return False
+        return Difference(args, kwargs, base, head)
+
+
+def _search(
+    compare: Compare, spec: dict[str, Any], target: dict[str, Any], budget: hypo.Budget
+) -> tuple[Difference | None, bool]:
+    """The minimal differing input (examples first) and whether it came from a docstring example."""
+    for args, kwargs in hypo.example_inputs(target.get("examples", [])):
+        budget.calls += 1
+        verdict = compare.differ(args, kwargs)
+        if isinstance(verdict, Difference):
+            return verdict, True
+        if verdict is False:
+            budget.out_of_domain += 1
+    found: list[Difference] = []
+
+    def body(args: list[Any], kwargs: dict[str, Any]) -> None:
+        verdict = compare.differ(args, kwargs)
+        if verdict is False:
+            budget.out_of_domain += 1
+            hypo.reject()
+        if isinstance(verdict, Difference):
+            found.append(verdict)
+            raise hypo.Failed("behaviour-change")
+
+    params = hypo.params_of(target["params"], key="wide")
+    hypo.drive(
+        params, body, max_examples=int(spec["max_examples"]), seed=int(spec["seed"]), budget=budget
+    )
+    return (found[-1] if found else None), False
+
+
+def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
+    """Compare base and head of one target on the same inputs."""
+    timeout = float(spec["call_timeout"])
+    budget = hypo.Budget(float(spec["budget"]))
+    base = hypo.load(
+        Path(spec["base_root"]),
+        target["base_path"],
+        target["base_qualname"],
+        target.get("construct"),
+    )
+    head = hypo.load(
+        Path(spec["root"]), target["path"], target["qualname"], target.get("construct")
+    )
+    compare = Compare(base, head, timeout, target.get("base_allowed", []))
+    difference, from_example = _search(compare, spec, target, budget)
+    failures = []
+    if difference is not None:
+        params = hypo.params_of(target["params"], key="wide")
+        again = compare.differ(difference.args, difference.kwargs)
+        failures.append(
+            {
+                "property": "behaviour-change",
+                "input": hypo.call_text(head.label, difference.args, difference.kwargs),
+                "args": hypo.arg_reprs(params, difference.args, difference.kwargs),
+                "base": difference.base.describe(),
+                "head": difference.head.describe(),
+                "traceback": hypo.frames(difference.head.error, head.file)
+                if difference.head.error
+                else [],
+                "reproduces": isinstance(again, Difference),
+                "from_example": from_example,
+            }
+        )
+    return {
+        "status": "partial" if budget.partial else "ok",
+        "failures": failures,
+        "calls": budget.calls,
+        "out_of_domain": budget.out_of_domain,
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(hypo.main(run_target))
