@@ -176,7 +176,7 @@ def error_finding(plan: Plan, message: str) -> Finding:
 
 def same_failure(head: dict[str, Any], base: dict[str, Any] | None) -> bool | None:
     """Does base fail the way head does? None when base could not tell (e.g. the function is missing)."""
-    if base is None or base.get("status") not in (*_RAN, "skipped"):
+    if base is None or base.get("status") not in _RAN:
         return None
     status = head.get("status")
     if status == "running":
@@ -406,9 +406,10 @@ class DocstringsCheck:
             if not 0 <= index < len(plan.examples):
                 continue
             example = plan.examples[index]
-            reproducer = _compiled_reproducer(plan, example, module)
-            finding = finding_for(plan, example, outcome, process, reproducer, call_timeout)
+            finding = finding_for(plan, example, outcome, process, None, call_timeout)
             if finding is not None:
+                reproducer = _compiled_reproducer(plan, example, module)
+                finding = dataclasses.replace(finding, reproducer=reproducer)
                 tally.failing.append((plan, index, outcome, len(tally.findings)))
                 tally.findings.append(finding)
         if any(o.get("status") in _RAN for o in outcomes):
