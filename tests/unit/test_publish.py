@@ -1,0 +1,218 @@
+"""Pure review planning: diff hunks, anchoring, suggestions, size limits, reruns, the fork artifact."""
+
+from __future__ import annotations
+
+import pytest
+
+from codegrad import publish
+from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target
+from codegrad.publish import DiffFile, Hunk, InlineComment, Plan
+
+PATCH = "@@ -8,3 +8,7 @@ def sub(a, b):\n \n \n def mean(xs):\n-    return 1\n+    total = 0\n+    for x in xs:\n+        total += x\n+    return total\n@@ -40,2 +44,0 @@\n-gone\n-gone"
+SOURCE = "def mean(xs):\n    total = 0\n    for x in xs:\n        total += x\n    return total"
+
+
+def target(**kw: object) -> Target:
+    values: dict[str, object] = {
+        "path": "m.py",
+        "qualname": "mean",
+        "lineno": 10,
+        "end_lineno": 14,
+        "source": SOURCE,
+        "changed_lines": (11, 12, 13, 14),
+    }
+    values.update(kw)
+    return Target(**values)  # type: ignore[arg-type]
+
+
+def finding(line: int = 14, function: str = "mean", **kw: object) -> Finding:
+    values: dict[str, object] = {
+        "path": "m.py",
+        "function": function,
+        "line": line,
+        "check": "docstrings",
+        "kind": Kind.BUG,
+        "message": "boom",
+        "input": f"{function}([1])",
+    }
+    values.update(kw)
+    return Finding(**values)  # type: ignore[arg-type]
+
+
+def fix(source: str, **kw: object) -> Fix:
+    values: dict[str, object] = {
+        "path": "m.py",
+        "function": "mean",
+        "verified": True,
+        "diff": "-a\n+b",
+        "source": source,
+        "iterations": 2,
+    }
+    values.update(kw)
+    return Fix(**values)  # type: ignore[arg-type]
+
+
+def outcome(
+    findings: tuple[Finding, ...] = (),
+    fixes: tuple[Fix, ...] = (),
+    targets: tuple[Target, ...] | None = None,
+) -> Outcome:
+    ts = targets if targets is not None else (target(),)
+    return Outcome(
+        base="a" * 40,
+        head="b" * 40,
+        targets=ts,
+        evidence=Evidence(ts, (CheckResult("docstrings", findings),)),
+        fixes=fixes,
+    )
+
+
+FILES = {"m.py": DiffFile("m.py", publish.parse_patch(PATCH))}
+
+
+def test_parse_patch_gives_head_side_ranges_and_skips_pure_deletions() -> None:
+    assert publish.parse_patch(PATCH) == (Hunk(8, 14),)
+    assert publish.parse_patch("@@ -1 +1 @@\n-a\n+b") == (Hunk(1, 1),)
+    assert publish.parse_patch(None) == ()
+
+
+def test_anchor_prefers_the_findings_own_line_then_a_changed_line_of_its_function() -> None:
+    diff = FILES["m.py"]
+    assert publish.anchor_line(finding(line=12), target(), diff) == 12
+    assert (
+        publish.anchor_line(finding(line=30), target(), diff) == 11
+    )  # first changed line in the diff
+    assert publish.anchor_line(finding(line=30), None, diff) is None
+    assert publish.anchor_line(finding(line=12), target(), None) is None
+
+
+def test_findings_on_one_line_share_a_comment_and_others_go_to_the_summary() -> None:
+    a, b = finding(message="first"), finding(message="second", input="mean([2])")
+    elsewhere = finding(line=80, function="other", input="other(1)")
+
+    plan = publish.plan_review(outcome((a, b, a, elsewhere)), FILES)
+
+    [comment] = plan.comments
+    assert comment.line == 14 and "first" in comment.body and "second" in comment.body
+    assert comment.body.count("first") == 1  # the duplicate finding is dropped
+    [left] = plan.leftovers
+    assert "other(1)" in left
+
+
+def test_suggestion_replaces_only_the_changed_lines_inside_one_hunk() -> None:
+    new = SOURCE.replace("    return total", "    return total / len(xs)")
+    plan = publish.plan_review(outcome(fixes=(fix(new, tests="def test_x():\n    pass\n"),)), FILES)
+
+    [comment] = plan.comments
+    assert (comment.start_line, comment.line) == (None, 14)
+    assert "```suggestion\n    return total / len(xs)\n```" in comment.body
+    assert "def test_x" in comment.body
+    assert plan.suggested == ("m.py::mean",)
+    assert comment.api() == {"path": "m.py", "line": 14, "side": "RIGHT", "body": comment.full_body}
+
+
+def test_multi_line_suggestion_carries_start_line() -> None:
+    new = "def mean(xs):\n    if not xs:\n        return 0.0\n    return sum(xs) / len(xs)"
+    [comment] = publish.plan_review(outcome(fixes=(fix(new),)), FILES).comments
+    assert (comment.start_line, comment.line) == (11, 14)
+    assert comment.api()["start_line"] == 11 and comment.api()["start_side"] == "RIGHT"
+
+
+def test_pure_insertion_is_anchored_on_a_neighbouring_line() -> None:
+    new = SOURCE.replace("    total = 0\n", "    total = 0\n    xs = list(xs)\n")
+    span = publish.replaced_range(target(), fix(new))
+    assert span == (11, 11, ["    total = 0", "    xs = list(xs)"])
+
+
+def test_fix_outside_the_diff_becomes_a_diff_comment_or_a_summary_section() -> None:
+    outside = target(lineno=60, end_lineno=64, changed_lines=())
+    new = SOURCE.replace("return total", "return total / len(xs)")  # line 64
+    files = {"m.py": DiffFile("m.py", (Hunk(60, 61),))}  # only the first two lines are in the diff
+    [comment] = publish.plan_review(outcome(fixes=(fix(new),), targets=(outside,)), files).comments
+    assert "```suggestion" not in comment.body and "```diff\n-a\n+b\n```" in comment.body
+    assert comment.line == 60
+
+    nothing = publish.plan_review(
+        outcome(fixes=(fix(new),), targets=(outside,)), {"m.py": DiffFile("m.py", ())}
+    )
+    assert nothing.comments == () and "```diff" in nothing.leftovers[0]
+
+
+def test_unverified_fixes_are_never_offered() -> None:
+    plan = publish.plan_review(outcome(fixes=(fix(SOURCE + "  # x", verified=False),)), FILES)
+    assert plan.comments == () and plan.leftovers == ()
+
+
+def test_inline_cap_moves_the_rest_to_the_summary() -> None:
+    many = tuple(finding(line=n, input=f"mean({n})") for n in range(8, 15))
+    plan = publish.plan_review(outcome(many), FILES, max_inline=3)
+    assert len(plan.comments) == 3 and len(plan.leftovers) == 4
+
+
+def test_fence_survives_backticks_and_truncate_respects_the_limit() -> None:
+    assert publish.fence("a ``` b", "python").startswith("````python\n")
+    body = "x" * 10 + publish.fence("y" * 500)
+    cut = publish.truncate(body, 200)
+    assert len(cut) <= 200 + 4 and cut.endswith(publish.TRUNCATED)
+    assert cut.count("```") % 2 == 0
+    assert publish.truncate("short", 200) == "short"
+
+
+def test_summary_stays_within_githubs_limit_and_starts_with_the_marker() -> None:
+    huge = tuple(
+        finding(line=14, input=f"mean({'9' * 3000}, {n})", message="m" * 2000) for n in range(60)
+    )
+    plan = publish.plan_review(outcome(huge), {})
+    body = publish.summary_body(outcome(huge), plan, status=["pushed"], footer="run 1")
+    assert body.startswith(publish.SUMMARY_MARKER) and len(body) <= publish.MAX_BODY
+    assert all(len(left) <= publish.MAX_BODY for left in plan.leftovers)
+
+
+def test_summary_of_a_clean_run() -> None:
+    body = publish.summary_body(outcome(), Plan())
+    assert "no findings in 1 changed function(s)" in body and "|" not in body
+
+
+def test_table_cells_cannot_break_the_table() -> None:
+    body = publish.summary_body(outcome((finding(message="a | b\nc"),)), Plan())
+    assert "a \\| b c" in body
+
+
+def test_reconcile_keeps_identical_comments_and_deletes_the_rest_of_codegrads() -> None:
+    keep, new = InlineComment("m.py", 14, "same"), InlineComment("m.py", 12, "new")
+    existing = [
+        (1, keep.full_body),
+        (2, InlineComment("m.py", 9, "old").full_body),
+        (3, "a human's comment"),
+        (4, keep.full_body),
+    ]
+
+    create, delete = publish.reconcile([keep, new], existing)
+
+    assert create == [new] and delete == [2, 4]
+
+
+def test_plan_round_trips_and_untrusted_artifacts_are_checked() -> None:
+    plan = Plan((InlineComment("m.py", 14, "body", 12),))
+    data = publish.plan_to_dict(plan, number=3, head_sha="c" * 40, summary="hello")
+
+    number, head, summary, back = publish.plan_from_dict(data)
+
+    assert (number, head, back.comments) == (3, "c" * 40, plan.comments)
+    assert summary.startswith(publish.SUMMARY_MARKER)
+    for bad in (
+        {**data, "version": 2},
+        {**data, "pull_request": "3"},
+        {**data, "head_sha": "main"},
+        {**data, "comments": [{"path": 1}]},
+        [1],
+    ):
+        with pytest.raises(ValueError):
+            publish.plan_from_dict(bad)
+
+
+def test_without_inline_moves_every_comment_into_the_leftovers() -> None:
+    plan = Plan((InlineComment("m.py", 14, "body"),), ("left",), ("m.py::mean",))
+    moved = plan.without_inline()
+    assert moved.comments == () and moved.suggested == ()
+    assert moved.leftovers[0].startswith("**`m.py` line 14**") and moved.leftovers[1] == "left"
