@@ -8,9 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from codegrad import testselect as ts
 from codegrad.changes import all_functions
 from codegrad.checks.base import CheckContext
-from codegrad.checks.project_tests import NO_TESTS, NOT_COVERED, ProjectTestsCheck
+from codegrad.checks.project_tests import (
+    NO_TESTS,
+    NOT_COVERED,
+    ProjectTestsCheck,
+    Verdict,
+    classify,
+)
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target, Workspace
 from codegrad.settings import Settings
 
@@ -269,3 +276,59 @@ def test_custom_command_failure_is_one_finding_with_the_output_tail(tmp_path: Pa
     assert "exit code 1" in finding.message
     assert "bad total" in (finding.actual or "")
     assert result.checked == ()
+
+
+def test_broken_conftest_is_one_error_finding_without_traceback(tmp_path: Path) -> None:
+    head = write_tree(
+        tmp_path / "head",
+        {
+            "calc.py": "def double(x):\n    return 2 * x\n",
+            "conftest.py": "import no_such_module_for_codegrad\n",
+            "tests/test_calc.py": "def test_x():\n    assert True\n",
+        },
+    )
+    result = run_check(head, targets_of(head, "calc.py"), tmp_path / "scratch")
+    [finding] = result.findings
+    assert finding.kind is Kind.ERROR
+    assert "No module named 'no_such_module_for_codegrad'" in finding.message
+    assert "Traceback" not in (finding.actual or "") and str(head) not in (finding.actual or "")
+    assert result.skipped == {"calc.py::double": "the project's tests could not run"}
+
+
+# ---------------------------------------------------------------- classification (pure)
+
+
+def _case(outcome: str, message: str = "", nodeid: str = "tests/t.py::test_a") -> ts.CaseResult:
+    return ts.CaseResult(nodeid, "tests/t.py", "test_a", 3, outcome, message)
+
+
+def test_classify_against_base_and_second_run() -> None:
+    head = _case("failed", "assert 1 == 2")
+    nid = head.nodeid
+    verdict = classify(head, {nid: _case("failed", "assert 1 == 2")}, {nid: _case("passed")})
+    assert verdict == Verdict(Kind.REGRESSION, False, True, "passed on base")
+    verdict = classify(head, {nid: _case("passed")}, {nid: _case("failed", "assert 3 == 2")})
+    assert (verdict.kind, verdict.base_fails_same, verdict.reproduces) == (
+        Kind.PRE_EXISTING,
+        True,
+        False,
+    )
+    verdict = classify(head, None, {nid: _case("error", "ImportError: no name f")})
+    assert (verdict.kind, verdict.base_fails_same, verdict.reproduces) == (
+        Kind.REGRESSION,
+        False,
+        None,
+    )
+    assert classify(head, {}, None).base_fails_same is None
+    broken = ts.CaseResult(
+        "tests/t.py",
+        "tests/t.py",
+        "",
+        None,
+        "error",
+        "collection failure",
+        "E   SyntaxError: x",
+        collection=True,
+    )
+    verdict = classify(head, {}, {"tests/t.py": broken})
+    assert verdict.base_note == "could not be collected on base: SyntaxError: x"

@@ -374,7 +374,8 @@ def classify(
     if on_base is None:
         return Verdict(Kind.REGRESSION, None, reproduces, "not run on base")
     if on_base.collection:
-        note = f"could not be collected on base: {ts.exception_type(on_base.text) or 'error'}"
+        error = ts.error_lines(on_base.text).strip().splitlines()
+        note = f"could not be collected on base: {_clip(error[-1] if error else 'error', 300)}"
         return Verdict(Kind.REGRESSION, False, reproduces, note)
     if ts.same_failure(case, on_base):
         return Verdict(
