@@ -15,8 +15,11 @@ from codegrad.checks.project_tests import (
     NO_TESTS,
     NOT_COVERED,
     ProjectTestsCheck,
+    TreeScan,
     Verdict,
     classify,
+    scan_tree,
+    tree_options,
 )
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target, Workspace
 from codegrad.settings import Settings
@@ -332,3 +335,21 @@ def test_classify_against_base_and_second_run() -> None:
     )
     verdict = classify(head, {}, {"tests/t.py": broken})
     assert verdict.base_note == "could not be collected on base: SyntaxError: x"
+
+
+def test_scan_tree_finds_tests_and_hypothesis_use(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "pkg/a.py": "import hypothesis\n",  # not a test file: its tests run fine without the plugin
+            "tests/test_a.py": "def test_a():\n    pass\n",
+            ".venv/lib/test_v.py": "import hypothesis\n",
+            "node_modules/x/test_n.py": "import hypothesis\n",
+        },
+    )
+    assert scan_tree(tmp_path) == TreeScan(has_tests=True, uses_hypothesis=False)
+    assert tree_options(scan_tree(tmp_path)) == ("-p", "no:hypothesispytest")
+    write_tree(tmp_path, {"tests/conftest.py": "from hypothesis import settings\n"})
+    assert scan_tree(tmp_path) == TreeScan(has_tests=True, uses_hypothesis=True)
+    assert tree_options(scan_tree(tmp_path)) == ()
+    assert scan_tree(tmp_path / "pkg") == TreeScan(has_tests=False, uses_hypothesis=False)

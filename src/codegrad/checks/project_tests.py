@@ -121,19 +121,43 @@ def _is_test_file(name: str) -> bool:
     return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
 
 
-def has_tests(root: Path) -> bool:
-    """Whether pytest could find tests here by its default rules (custom discovery: assume yes)."""
+@dataclass(frozen=True)
+class TreeScan:
+    """What a cheap look at a tree tells before pytest starts."""
+
+    has_tests: bool  # pytest could find tests by its default rules (or discovery is customised)
+    uses_hypothesis: bool  # a test file, conftest or config mentions hypothesis
+
+
+def scan_tree(root: Path, read_limit: int = 2000) -> TreeScan:
+    """Walk the tree once (skipping hidden, virtualenv and build folders) and read test files."""
+    found = hypothesis = False
     for name in _CONFIGS:
         config = root / name
         if config.is_file():
             text = config.read_text(encoding="utf-8", errors="replace")
-            if "python_files" in text or "doctest-modules" in text:
-                return True
-    for _dirpath, dirnames, filenames in os.walk(root):
+            found = found or "python_files" in text or "doctest-modules" in text
+            hypothesis = hypothesis or "hypothesis" in text
+    read = 0
+    for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in _PRUNE]
-        if any(_is_test_file(f) for f in filenames):
-            return True
-    return False
+        for name in filenames:
+            if not (_is_test_file(name) or name == "conftest.py"):
+                continue
+            found = found or _is_test_file(name)
+            if not hypothesis:
+                read += 1
+                hypothesis = read > read_limit or "hypothesis" in (Path(dirpath) / name).read_text(
+                    encoding="utf-8", errors="replace"
+                )
+        if found and hypothesis:
+            break
+    return TreeScan(found, hypothesis)
+
+
+def tree_options(scan: TreeScan) -> tuple[str, ...]:
+    """pytest options a tree allows: hypothesis's plugin costs a second at start-up; unused, it stays off."""
+    return () if scan.uses_hypothesis else ("-p", "no:hypothesispytest")
 
 
 def on_base(base_root: Path, nodeid: str) -> bool:
@@ -242,7 +266,9 @@ def _timed_out(process: sandbox.RunResult) -> bool:
 # ---------------------------------------------------------------- running pytest
 
 
-def _pytest_options(root: Path, files: RunFiles, clear_addopts: bool) -> list[str]:
+def _pytest_options(
+    root: Path, files: RunFiles, clear_addopts: bool, extra: Sequence[str]
+) -> list[str]:
     options = [
         f"--rootdir={root}",  # node ids relative to the tree, whatever ini file pytest picks
         f"--junitxml={files.junit}",
@@ -254,7 +280,7 @@ def _pytest_options(root: Path, files: RunFiles, clear_addopts: bool) -> list[st
     ]  # fmt: skip
     if clear_addopts:
         options += ["-o", "addopts="]
-    return options + _plugin_overrides()
+    return [*options, *extra, *_plugin_overrides()]
 
 
 def _plugin_overrides() -> list[str]:
@@ -293,7 +319,11 @@ def _usage_error(process: sandbox.RunResult) -> bool:
 
 
 def run_suite(
-    command: ts.ProjectCommand, targets: Sequence[Target], ctx: CheckContext, root: Path
+    command: ts.ProjectCommand,
+    targets: Sequence[Target],
+    ctx: CheckContext,
+    root: Path,
+    extra: Sequence[str] = (),
 ) -> SuiteRun:
     """The whole suite under coverage with per-test contexts; without the project's addopts if they break it."""
     files = RunFiles.create(ctx.scratch, "head")
@@ -303,7 +333,7 @@ def run_suite(
         timeout = ctx.timeout(ctx.settings.test_timeout)
         cov = ["-m", "coverage", "run", f"--rcfile={files.rc}", f"--data-file={files.coverage}"]
         argv = [*command.interpreter, *cov, "-m", "pytest", *command.pytest_args]
-        argv += ["--continue-on-collection-errors", *_pytest_options(root, files, clear)]
+        argv += ["--continue-on-collection-errors", *_pytest_options(root, files, clear, extra)]
         dump_at = time.time() + timeout - min(2.0, timeout * 0.25)
         for stale in (files.junit, files.progress, files.dump, files.coverage):
             stale.unlink(missing_ok=True)
@@ -323,6 +353,7 @@ def rerun(
     *,
     clear_addopts: bool,
     tag: str,
+    extra: Sequence[str] = (),
 ) -> dict[str, ts.CaseResult] | None:
     """Run only these tests in root; node id (or module path, for a collection error) -> result.
 
@@ -334,7 +365,7 @@ def rerun(
     for attempt in range(2):
         files.junit.unlink(missing_ok=True)
         argv = [*command.interpreter, "-m", "pytest", *options]
-        argv += [*_pytest_options(root, files, clear_addopts), "--", *ids]
+        argv += [*_pytest_options(root, files, clear_addopts, extra), "--", *ids]
         process = _run(argv, root, _env(root, files), ctx)
         if _timed_out(process):
             return None
@@ -605,16 +636,25 @@ class ProjectTestsCheck:
             result = CheckResult(NAME, stats={"tests": 0})
         elif not command.is_pytest:
             result = self._custom(command, targets, ctx, root)
-        elif not command.paths and not has_tests(root):
-            result = CheckResult(NAME, skipped=_all_skipped(targets, NO_TESTS), stats={"tests": 0})
         else:
-            result = self._pytest(command, targets, ctx, root)
+            scan = scan_tree(root)
+            if not command.paths and not scan.has_tests:
+                result = CheckResult(
+                    NAME, skipped=_all_skipped(targets, NO_TESTS), stats={"tests": 0}
+                )
+            else:
+                result = self._pytest(command, targets, ctx, root, tree_options(scan))
         return dataclasses.replace(result, seconds=time.monotonic() - started)
 
     def _pytest(
-        self, command: ts.ProjectCommand, targets: Sequence[Target], ctx: CheckContext, root: Path
+        self,
+        command: ts.ProjectCommand,
+        targets: Sequence[Target],
+        ctx: CheckContext,
+        root: Path,
+        extra: Sequence[str],
     ) -> CheckResult:
-        suite = run_suite(command, targets, ctx, root)
+        suite = run_suite(command, targets, ctx, root, extra)
         process = suite.process
         stats = _stats(ctx.settings.test_command, suite.cases, process)
         if _timed_out(process):
@@ -639,7 +679,7 @@ class ProjectTestsCheck:
             )
         covering = ts.covering_tests(suite.files.coverage, targets, str(root))
         findings = collection_findings([c for c in suite.cases if c.collection], root)
-        findings += self._failures(command, suite, targets, covering, ctx, root)
+        findings += self._failures(command, suite, targets, covering, ctx, root, extra)
         checked = tuple(t.key for t in targets if covering.get(t.key))
         skipped = {t.key: NOT_COVERED for t in targets if not covering.get(t.key)}
         stats["tests_per_function"] = {key: len(ids) for key, ids in covering.items()}
@@ -654,20 +694,29 @@ class ProjectTestsCheck:
         covering: Mapping[str, Sequence[str]],
         ctx: CheckContext,
         root: Path,
+        extra: Sequence[str],
     ) -> list[Finding]:
         failing = [c for c in suite.cases if c.failed and not c.collection]
         if not failing:
             return []
         ids = [c.nodeid for c in failing]
         clear = suite.clear_addopts
-        again = rerun(command, ids, ctx, root, clear_addopts=clear, tag="again")
+        again = rerun(command, ids, ctx, root, clear_addopts=clear, tag="again", extra=extra)
         base = None
         base_root = ctx.workspace.base_root
         if base_root is not None:
             base_root = base_root.resolve()
             present = [c.nodeid for c in failing if on_base(base_root, c.nodeid)]
             base = (
-                rerun(command, present, ctx, base_root, clear_addopts=clear, tag="base")
+                rerun(
+                    command,
+                    present,
+                    ctx,
+                    base_root,
+                    clear_addopts=clear,
+                    tag="base",
+                    extra=tree_options(scan_tree(base_root)),
+                )
                 if present
                 else {}
             )
