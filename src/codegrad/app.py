@@ -10,6 +10,7 @@ from pathlib import Path
 
 from codegrad import changes, gitops
 from codegrad.checks.base import Check, CheckContext
+from codegrad.errors import UsageError
 from codegrad.model import CheckResult, Evidence, Finding, Kind, Outcome, Target, Workspace
 from codegrad.progress import Progress, Silent
 from codegrad.settings import Settings
@@ -54,6 +55,8 @@ def run_checks(
         started = time.monotonic()
         try:
             result = check.run(targets, ctx)
+        except UsageError:
+            raise  # the user's mistake (e.g. a bad test command): exit 2 with its message
         except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
             log.exception("check %s failed", check.name)
             broken.append(f"internal error in the {check.name} check: {type(exc).__name__}: {exc}")
