@@ -504,7 +504,13 @@ def fix_commit(
     if inputs.auto_fix != "commit":
         return None
     fixes = len(autofix.verified_fixes(outcome))
-    count = autofix.count_fix_commits(api.commit_messages()) if fixes and not pull.is_fork else 0
+    try:
+        count = (
+            autofix.count_fix_commits(api.commit_messages()) if fixes and not pull.is_fork else 0
+        )
+    except GitHubError as exc:
+        log.warning(f"auto-fix commit skipped: {exc}")
+        return autofix.CommitResult("skipped", f"auto-fix commit skipped: {exc}")
     reason = autofix.blocker(
         same_repo=not pull.is_fork,
         branch=pull.head_ref,
@@ -516,14 +522,17 @@ def fix_commit(
     if reason:
         log.info(f"auto-fix commit skipped: {reason}")
         return autofix.CommitResult("skipped", f"auto-fix commit skipped: {reason}")
-    result = autofix.commit_and_push(
-        ctx.workspace,
-        outcome,
-        branch=pull.head_ref,
-        run_id=ctx.run_id,
-        patch_dir=ctx.report_dir,
-        env=push_env(ctx.workspace, inputs.token, ctx.server_url),
-    )
+    try:
+        result = autofix.commit_and_push(
+            ctx.workspace,
+            outcome,
+            branch=pull.head_ref,
+            run_id=ctx.run_id,
+            patch_dir=ctx.report_dir,
+            env=push_env(ctx.workspace, inputs.token, ctx.server_url),
+        )
+    except (RuntimeError, OSError) as exc:
+        result = autofix.CommitResult("failed", f"auto-fix commit failed: {exc}")
     (log.info if result.pushed else log.warning)(result.message)
     return result
 
@@ -645,6 +654,12 @@ def post_fork_report(ctx: Context, inputs: Inputs, log: Log, *, connect: Connect
     run = ctx.event.get("workflow_run")
     if not isinstance(run, dict) or run.get("event") != "pull_request":
         log.info("nothing to post: the triggering run was not a pull_request run")
+        return ExitCode.OK
+    head_repo = (run.get("head_repository") or {}).get("full_name")
+    if head_repo == ctx.repository:
+        log.info(
+            "nothing to post: that run was for a branch of this repository and posted its own report"
+        )
         return ExitCode.OK
     path = ctx.report_dir / PLAN_FILE
     if not path.is_file():

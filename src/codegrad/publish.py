@@ -14,7 +14,8 @@ from codegrad.model import Finding, Fix, Outcome, Severity, Target
 SUMMARY_MARKER = "<!-- codegrad:summary -->"
 REVIEW_MARKER = "<!-- codegrad:review -->"
 INLINE_MARKER = "<!-- codegrad:inline key="
-MAX_BODY = 65536  # GitHub's limit for one comment or review body, in characters
+GITHUB_LIMIT = 65536  # GitHub's limit for one comment or review body, in characters
+MAX_BODY = GITHUB_LIMIT - 1536  # room for markers and characters GitHub counts twice
 MAX_INLINE = 40  # inline comments per review; the rest go to the summary
 TRUNCATED = "\n\n… (truncated to fit GitHub's comment size; the full report is in the job summary and the report artifact)\n"
 PLAN_VERSION = 1

@@ -192,7 +192,14 @@ def test_fork_pr_writes_nothing_and_leaves_the_report_for_the_companion(world: W
     report_dir = world.report_dir
 
     # the workflow_run companion posts the artifact with a write token, never touching the PR's code
-    run_event = {"workflow_run": {"event": "pull_request", "head_sha": world.head, "id": 55}}
+    run_event = {
+        "workflow_run": {
+            "event": "pull_request",
+            "head_sha": world.head,
+            "id": 55,
+            "head_repository": {"full_name": fork},
+        }
+    }
     code = world.run(
         world.outcome(),
         event=run_event,
@@ -205,6 +212,28 @@ def test_fork_pr_writes_nothing_and_leaves_the_report_for_the_companion(world: W
     assert inline["line"] == 14
     [summary] = world.fake.issue_comments
     assert summary["body"].startswith(SUMMARY_MARKER) and "add('a', 1)" in summary["body"]
+
+
+def test_companion_skips_runs_of_same_repository_branches(world: World) -> None:
+    world.run(world.outcome((world.bug(),)))
+    before = len(world.fake.requests)
+    run_event = {
+        "workflow_run": {
+            "event": "pull_request",
+            "head_sha": world.head,
+            "head_repository": {"full_name": REPO},
+        }
+    }
+
+    code = world.run(
+        world.outcome(),
+        event=run_event,
+        event_name="workflow_run",
+        inputs={"report-dir": str(world.report_dir)},
+    )
+
+    assert code == 0 and "posted its own report" in world.log
+    assert len(world.fake.requests) == before
 
 
 def test_companion_refuses_an_artifact_for_another_commit(world: World) -> None:
