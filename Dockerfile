@@ -12,7 +12,7 @@ RUN apt-get update \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin codegrad
 
 WORKDIR /opt/codegrad
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md* ./
 COPY src ./src
 RUN pip install --no-cache-dir --disable-pip-version-check . \
     && rm -rf /opt/codegrad/build
