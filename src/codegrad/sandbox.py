@@ -1,18 +1,29 @@
-"""Run untrusted code: subprocess, wall-clock timeout, rlimits, scrubbed env, temp HOME, redaction."""
+"""Run untrusted code: namespaces, wall-clock timeout, rlimits, scrubbed env, temp HOME, capped output, redaction."""
 
 from __future__ import annotations
 
+import base64
+import collections
+import contextlib
+import ctypes
+import logging
 import os
 import re
+import selectors
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
+
+log = logging.getLogger(__name__)
 
 # Variables passed through to untrusted code. Everything else (tokens, keys, CI secrets) is dropped.
 ENV_ALLOW = (
@@ -35,20 +46,38 @@ ENV_ALLOW = (
     "JAVA_HOME",
     "LD_LIBRARY_PATH",
 )
-SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE", re.I)
+SECRET_NAME = re.compile(
+    r"TOKEN|SECRET|KEY|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|(?:^|_)PAT(?:$|_)",
+    re.I,
+)
+# Shapes of well-known credentials: redacted wherever they appear, whatever variable (or file) they came from.
+TOKEN_SHAPES = re.compile(
+    r"\b(?:gh[opusr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|sk-[A-Za-z0-9_-]{20,}"
+    r"|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|glpat-[A-Za-z0-9_-]{20,})"
+)
+URL_CREDENTIALS = re.compile(
+    r"(?P<head>\b[a-z][a-z0-9+.-]{0,30}://[^/\s:@]{1,256}:)[^/\s@]{1,256}(?=@)", re.I
+)
 MIN_SECRET_LEN = 6
+MIN_ENCODED_LEN = 16  # shorter encoded variants would match innocent text
 REDACTED = "***"
+
+LEVELS = ("none", "userns", "namespaces")  # weakest first
+PID_RESERVED = 300  # the kernel re-uses pids from 300 upwards after wrapping (RESERVED_PIDS)
+DRAIN_SECONDS = 0.5  # how long to read leftovers after the child is gone
+POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
 class Limits:
     """Resource limits applied to the child process (and its children)."""
 
-    memory_mb: int = 2048
+    memory_mb: int = 2048  # address space per process (RLIMIT_AS); keep >= 64 for Python to start
     cpu_seconds: int | None = None  # default: wall timeout + 5
-    max_processes: int = 256
-    file_size_mb: int = 256
+    max_processes: int = 256  # RLIMIT_NPROC when not root; a soft per-namespace pid_max otherwise
+    file_size_mb: int = 256  # largest file the child may write (RLIMIT_FSIZE)
     open_files: int = 1024
+    home_mb: int = 512  # size of the private in-memory HOME (and TMPDIR) under namespace isolation
 
 
 @dataclass(frozen=True)
@@ -61,36 +90,65 @@ class RunResult:
     stderr: str
     timed_out: bool
     seconds: float
-    killed_by: str | None = None  # "timeout", "memory", "cpu", signal name, or None
+    killed_by: str | None = None  # "timeout", "memory", "cpu", "file-size", signal name, or None
+    isolation: str = "none"  # the level it ran under: "namespaces", "userns" or "none"
+    truncated: bool = False  # stdout or stderr exceeded output_limit and lost its middle
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and not self.timed_out
 
 
+# --------------------------------------------------------------------------- redaction (pure)
+
+
+def encoded_variants(secret: str) -> list[str]:
+    """Forms a secret takes inside other text: URL-quoted, and base64 at each of the 3 alignments."""
+    variants = {urllib.parse.quote(secret, safe="")}
+    raw = secret.encode()
+    for pad in range(3):
+        whole = (pad + len(raw)) // 3 * 3  # bytes that end on a group boundary
+        encoded = base64.b64encode((b"\0" * pad + raw)[:whole]).decode()
+        skip = (0, 2, 3)[pad]  # leading characters that mix padding bits with the secret's
+        variants.add(encoded[skip:])
+    return [v for v in variants if v != secret and len(v) >= MIN_ENCODED_LEN]
+
+
 @dataclass
 class Redactor:
-    """Replaces the values of secrets found in codegrad's own environment with ***."""
+    """Replaces the values of secrets found in codegrad's own environment (and token-shaped text) with ***."""
 
     secrets: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, extra: Sequence[str] = ()) -> Redactor:
         env = os.environ if env is None else env
-        values = [v for k, v in env.items() if SECRET_NAME.search(k) and len(v) >= MIN_SECRET_LEN]
-        values.extend(v for v in extra if v and len(v) >= MIN_SECRET_LEN)
-        return cls(sorted(set(values), key=len, reverse=True))
+        redactor = cls()
+        for key, value in env.items():
+            if SECRET_NAME.search(key) or TOKEN_SHAPES.search(value):
+                redactor.add(value)
+        for value in extra:
+            redactor.add(value)
+        return redactor
 
     def add(self, value: str | None) -> None:
-        if value and len(value) >= MIN_SECRET_LEN and value not in self.secrets:
-            self.secrets.append(value)
-            self.secrets.sort(key=len, reverse=True)
+        if not value or len(value) < MIN_SECRET_LEN:
+            return
+        for form in (value, *encoded_variants(value)):
+            if form not in self.secrets:
+                self.secrets.append(form)
+        self.secrets.sort(key=len, reverse=True)
+
+    @property
+    def longest(self) -> int:
+        return len(self.secrets[0]) if self.secrets else 0
 
     def __call__(self, text: str) -> str:
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        return text
+        text = TOKEN_SHAPES.sub(REDACTED, text)
+        return URL_CREDENTIALS.sub(lambda m: m.group("head") + REDACTED, text)
 
 
 _REDACTOR = Redactor.from_env()
@@ -106,8 +164,24 @@ def register_secret(value: str | None) -> None:
     _REDACTOR.add(value)
 
 
+class RedactFilter(logging.Filter):
+    """A logging filter (put it on handlers) that redacts messages, arguments and tracebacks."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+# --------------------------------------------------------------------------- environment (pure)
+
+
 def scrubbed_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """An allow-listed environment with a private HOME; never carries a secret-looking name."""
+    """An allow-listed environment with a private HOME; never carries a secret-looking name or value."""
     env = {k: v for k, v in os.environ.items() if k in ENV_ALLOW}
     env.setdefault("PATH", os.defpath)
     exe_dir = str(Path(sys.executable).parent)
@@ -134,73 +208,424 @@ def scrubbed_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str
         }
     )
     for key, value in (extra or {}).items():
-        if SECRET_NAME.search(key) and key not in ("PYTHONHASHSEED",):
+        if SECRET_NAME.search(key) or _REDACTOR(value) != value:
             continue
         env[key] = value
     return env
 
 
+# --------------------------------------------------------------------------- isolation
+
+# The parent of the command at every level. Under "namespaces" it is pid 1 of the new PID namespace:
+# it caps the pid range and mounts the private in-memory HOME; when it exits the kernel kills whatever is
+# left in the namespace. Elsewhere it is a child subreaper: orphans (double-forked or setsid daemons)
+# become its children, and it kills them when the command ends or when it gets SIGTERM (the timeout).
+# It reports the command's raw wait status on a pipe the command cannot reach (a namespace's pid 1
+# cannot re-raise a signal on itself).
+_INIT = r"""
+import ctypes, os, signal, sys, time
+fd, pid_max, home, home_mb = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+cmd = sys.argv[5:]
+libc = ctypes.CDLL(None, use_errno=True)
+if os.getpid() != 1:
+    libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+if pid_max:
+    try:
+        with open("/proc/sys/kernel/pid_max", "w") as f:
+            f.write(pid_max)
+    except OSError:
+        pass
+if home and libc.mount(b"tmpfs", home.encode(), b"tmpfs", 6, ("size=%sm,mode=700" % home_mb).encode()) == 0:
+    os.mkdir(home + "/tmp")
+
+def children():
+    try:
+        with open("/proc/self/task/%d/children" % os.getpid()) as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        found = []
+        for name in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/stat" % name) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                        found.append(int(name))
+            except (OSError, ValueError, IndexError):
+                pass
+        return found
+
+def kill_all(*_):
+    end = time.monotonic() + 2
+    while time.monotonic() < end:
+        kids = children()
+        for kid in kids:
+            try:
+                os.kill(kid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            break
+        if not kids:
+            time.sleep(0.005)
+    os._exit(137)
+
+os.set_inheritable(fd, False)
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(cmd[0], cmd)
+    except OSError as exc:
+        os.write(2, ("sandbox: cannot run %s: %s\n" % (cmd[0], exc)).encode())
+    os._exit(127)
+signal.signal(signal.SIGTERM, kill_all)
+while True:
+    try:
+        done, status = os.wait()
+    except ChildProcessError:
+        done, status = pid, 127 << 8
+    if done == pid:
+        break
+os.write(fd, str(status).encode())
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if os.getpid() != 1:
+    kill_all()
+os._exit(os.waitstatus_to_exitcode(status) & 255)
+"""
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The strongest isolation this machine allows, as probed once per process."""
+
+    level: str  # "namespaces", "userns" or "none" (see LEVELS)
+    reason: str  # why nothing stronger is available ("" at the top level)
+    process_cap: bool = (
+        False  # whether Limits.max_processes binds (soft pid_max in the namespace, or NPROC)
+    )
+
+    @property
+    def network_isolated(self) -> bool:
+        return self.level != "none"
+
+    @property
+    def environ_isolated(self) -> bool:
+        """Whether /proc/<pid>/environ of codegrad and its parents is out of the child's reach."""
+        return self.level != "none"
+
+
+_ISOLATION: Isolation | None = None
+_ISOLATION_LOCK = threading.Lock()
+
+
+def namespace_prefix(
+    level: str, *, network: bool, status_fd: int, pid_max: int, home: Path, home_mb: int
+) -> list[str]:
+    """The argv put in front of the command for an isolation level (pure)."""
+    net = [] if network else ["--net"]
+    init = [sys.executable, "-I", "-S", "-c", _INIT, str(status_fd)]
+    if level == "none":
+        return [*init, "", "", ""]
+    if level == "userns":
+        return ["unshare", "--user", "--map-root-user", *net, "--", *init, "", "", ""]
+    outer = ["unshare", "--user", "--map-root-user", *net, "--pid", "--ipc", "--uts"]
+    outer += ["--mount-proc", "--fork", "--kill-child", "--"]
+    # a second user+mount namespace "locks" the fresh /proc (the command cannot unmount it to reveal
+    # the host's) and gives the command the uid it would have had without a sandbox
+    uid, gid = os.getuid(), os.getgid()
+    inner = ["unshare", "--user", f"--map-user={uid}", f"--map-group={gid}", "--mount", "--"]
+    return [*outer, *init, str(pid_max), str(home), str(home_mb), *inner]
+
+
+_PROBE = "import os, socket; print(os.getpid(), len(socket.if_nameindex()), open('/proc/sys/kernel/pid_max').read())"
+
+
+def _probe_level(level: str) -> tuple[str, bool]:
+    """('', process cap works) if the level works here (the child is pid 2 of its own, only `lo`), else
+    (the reason, False)."""
+    not_root = os.geteuid() != 0
+    if level == "none":
+        return "", not_root
+    if not sys.platform.startswith("linux") or shutil.which("unshare") is None:
+        return "not Linux or no `unshare` (util-linux)", False
+    pid_max = PID_RESERVED + 64
+    with tempfile.TemporaryDirectory(prefix="codegrad-probe-") as home:
+        read_fd, write_fd = os.pipe()
+        prefix = namespace_prefix(
+            level, network=False, status_fd=write_fd, pid_max=pid_max, home=Path(home), home_mb=8
+        )
+        try:
+            probe = subprocess.run(
+                [*prefix, sys.executable, "-I", "-S", "-c", _PROBE],
+                capture_output=True,
+                timeout=10,
+                env={"PATH": os.environ.get("PATH", os.defpath)},
+                pass_fds=(write_fd,),
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"{level}: {exc}", False
+        finally:
+            os.close(write_fd)
+            os.close(read_fd)
+    out = probe.stdout.decode(errors="replace").split()
+    works = len(out) == 3 and out[1] == "1" and (level != "namespaces" or out[0] == "2")
+    if probe.returncode != 0 or not works:
+        err = probe.stderr.decode(errors="replace").strip().splitlines()
+        return f"{level}: exit {probe.returncode}, {err[-1] if err else ' '.join(out)!r}", False
+    return "", (out[2] == str(pid_max) if level == "namespaces" else not_root)
+
+
+def isolation(*, refresh: bool = False) -> Isolation:
+    """Probe (once per process, cached) the strongest isolation level; warn once when degraded."""
+    global _ISOLATION
+    with _ISOLATION_LOCK:
+        if _ISOLATION is None or refresh:
+            _ISOLATION = _probe_all()
+            if _ISOLATION.level != LEVELS[-1]:
+                log.warning(
+                    "sandbox isolation degraded to %r (%s); untrusted code can see other processes%s",
+                    _ISOLATION.level,
+                    _ISOLATION.reason,
+                    ", their environment and the network" if _ISOLATION.level == "none" else "",
+                )
+        return _ISOLATION
+
+
+def _probe_all() -> Isolation:
+    reasons: list[str] = []
+    if os.environ.get("CODEGRAD_NO_UNSHARE"):
+        reasons.append("CODEGRAD_NO_UNSHARE is set")
+    candidates = ("none",) if reasons else tuple(reversed(LEVELS))
+    for candidate in candidates:
+        why, process_cap = _probe_level(candidate)
+        if not why:
+            return Isolation(candidate, "; ".join(reasons), process_cap)
+        reasons.append(why)
+    raise AssertionError("the 'none' level always works")  # pragma: no cover
+
+
+def _capped_level(best: str, cap: str | None) -> str:
+    if cap is None:
+        return best
+    if cap not in LEVELS:
+        raise ValueError(f"isolation level {cap!r} is not one of {LEVELS}")
+    return LEVELS[min(LEVELS.index(best), LEVELS.index(cap))]
+
+
+# --------------------------------------------------------------------------- hardening codegrad itself
+
+PR_SET_PDEATHSIG = 1
+PR_GET_DUMPABLE = 3
+PR_SET_DUMPABLE = 4
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:  # pragma: no cover - no C library to speak of
+        return None
+
+
+_LIBC = _libc()
+
+
+def harden_self() -> bool:
+    """Make this process non-dumpable: same-uid processes without CAP_SYS_PTRACE can no longer read its
+    /proc/<pid>/environ, mem or fds. Call it at CLI start. Needless under namespace isolation, useless
+    against a root child; the shell that started codegrad stays readable. True if it took effect."""
+    if _LIBC is None:
+        return False
+    return bool(_LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0)
+
+
+def is_dumpable() -> bool:
+    """Whether this process can still be read by same-uid processes through /proc."""
+    return _LIBC is None or bool(_LIBC.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1)
+
+
+# --------------------------------------------------------------------------- running
+
+
+class _Capture:
+    """Bounded output buffer: keeps the first and last `limit // 2` bytes and counts the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.half = max(1, limit // 2)
+        self.head = bytearray()
+        self.tail: collections.deque[bytes] = collections.deque()
+        self.tail_size = 0
+        self.total = 0
+
+    def feed(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        room = self.half - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        if chunk:
+            self.tail.append(chunk)
+            self.tail_size += len(chunk)
+            while self.tail_size - len(self.tail[0]) >= self.half:
+                self.tail_size -= len(self.tail.popleft())
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.head) + self.tail_size or self.tail_size > self.half
+
+    def text(self, margin: int) -> str:
+        """Decoded text; when truncated, `margin` bytes more are cut at the seam so no secret is split."""
+        tail = b"".join(self.tail)
+        if not self.truncated:
+            return (bytes(self.head) + tail).decode("utf-8", errors="replace")
+        tail = tail[-self.half :]
+        head, tail = bytes(self.head[: len(self.head) - margin]), tail[margin:]
+        lost = self.total - len(head) - len(tail)
+        seam = f"\n...[{lost} bytes of output truncated]...\n"
+        return (
+            head.decode("utf-8", errors="replace") + seam + tail.decode("utf-8", errors="replace")
+        )
+
+
 def _preexec(limits: Limits, cpu_seconds: int) -> None:  # pragma: no cover - runs in the child
     import resource
 
-    os.setsid()  # own process group: the whole tree is killed on timeout
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # codegrad dies -> the sandbox dies
 
-    def cap(which: int, value: int) -> None:
+    def cap(which: int, value: int, slack: int = 0) -> None:
         try:
             _soft, hard = resource.getrlimit(which)
             if hard != resource.RLIM_INFINITY:
-                value = min(value, hard)
-            resource.setrlimit(which, (value, value))
+                value = min(value, hard - slack)
+            resource.setrlimit(which, (value, value + slack))
         except (ValueError, OSError):
             pass
 
     cap(resource.RLIMIT_AS, limits.memory_mb * 1024 * 1024)
-    cap(resource.RLIMIT_CPU, cpu_seconds)
+    cap(resource.RLIMIT_CPU, cpu_seconds, slack=1)  # SIGXCPU at the soft limit, SIGKILL 1 s later
     cap(resource.RLIMIT_FSIZE, limits.file_size_mb * 1024 * 1024)
     cap(resource.RLIMIT_NOFILE, limits.open_files)
     cap(resource.RLIMIT_CORE, 0)
-    if os.geteuid() != 0:  # RLIMIT_NPROC does not bind root; where it binds it counts the user's processes
+    if (
+        os.geteuid() != 0
+    ):  # RLIMIT_NPROC does not bind root; where it binds it counts the user's processes
         cap(resource.RLIMIT_NPROC, limits.max_processes)
 
 
-def _unshare_prefix() -> list[str]:
-    """`unshare -rn` (no network namespace) when the machine allows it, else nothing."""
-    if os.environ.get("CODEGRAD_NO_UNSHARE") or not sys.platform.startswith("linux"):
-        return []
-    global _UNSHARE_OK
-    if _UNSHARE_OK is None:
-        tool = shutil.which("unshare")
-        _UNSHARE_OK = False
-        if tool:
-            try:
-                probe = subprocess.run(
-                    [tool, "-rn", "true"], capture_output=True, timeout=5, env={"PATH": os.defpath}
-                )
-                _UNSHARE_OK = probe.returncode == 0
-            except (OSError, subprocess.SubprocessError):
-                _UNSHARE_OK = False
-    return ["unshare", "-rn"] if _UNSHARE_OK else []
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
-_UNSHARE_OK: bool | None = None
-
-
-def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
+def _exited(pid: int) -> bool:
+    """Whether the child has exited, without reaping it (its pid, our process group id, stays reserved)."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _feed_stdin(pipe: IO[bytes], data: bytes) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        pipe.write(data)
+        pipe.close()
+
+
+def _stop(proc: subprocess.Popen[bytes], *, subreaper: bool) -> None:
+    """Kill the child's whole tree: ask the subreaper init to kill its orphans first, then the group."""
+    if subreaper:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(proc.pid, signal.SIGTERM)
+        end = time.monotonic() + DRAIN_SECONDS
+        while not _exited(proc.pid) and time.monotonic() < end:
+            time.sleep(0.005)
+    _kill_group(proc.pid)
+
+
+def _pump(
+    proc: subprocess.Popen[bytes], captures: dict[int, _Capture], timeout: float, *, subreaper: bool
+) -> bool:
+    """Read stdout/stderr until the child is gone or the deadline; kill the whole group. True if timed out."""
+    deadline = time.monotonic() + timeout
+    drain_until: float | None = None
+    timed_out = False
+    sel = selectors.DefaultSelector()
+    for fd in captures:
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
     try:
-        proc.kill()
-    except ProcessLookupError:
-        pass
+        while True:
+            now = time.monotonic()
+            if drain_until is None and (now >= deadline or _exited(proc.pid)):
+                timed_out = not _exited(proc.pid)
+                _stop(proc, subreaper=subreaper and timed_out)  # grandchildren and daemons go too
+                drain_until = now + DRAIN_SECONDS
+            if drain_until is not None and (not sel.get_map() or now >= drain_until):
+                break  # all read, or an escaped grandchild still holds a pipe: stop listening
+            wait = min(max((drain_until or deadline) - now, 0.0), POLL_SECONDS)
+            if not sel.get_map():
+                time.sleep(wait)  # the child closed its outputs but runs on
+                continue
+            for key, _ in sel.select(wait):
+                try:
+                    chunk = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if chunk:
+                    captures[key.fd].feed(chunk)
+                else:
+                    sel.unregister(key.fd)
+    finally:
+        sel.close()
+        _kill_group(proc.pid)
+    return timed_out
 
 
-def _decode(data: bytes, limit: int) -> str:
-    text = data.decode("utf-8", errors="replace")
-    if len(text) > limit:
-        text = text[: limit // 2] + "\n...[output truncated]...\n" + text[-limit // 2 :]
-    return text
+def _read_status(fd: int) -> int | None:
+    """The command's wait status as reported by the namespace's init, if it reported one."""
+    os.set_blocking(fd, False)
+    try:
+        data = os.read(fd, 64)
+    except BlockingIOError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        return os.waitstatus_to_exitcode(int(data)) if data else None
+    except ValueError:
+        return None
+
+
+def classify(returncode: int, timed_out: bool, stderr: str) -> str | None:
+    """Why the child died: timeout, a limit, a signal name, or None (pure)."""
+    if timed_out:
+        return "timeout"
+    if returncode < 0:
+        sig = signal.Signals(-returncode)
+        names = {signal.SIGXCPU: "cpu", signal.SIGKILL: "killed", signal.SIGXFSZ: "file-size"}
+        return names.get(sig, sig.name)
+    tail = stderr[-2000:]
+    if "MemoryError" in tail or "std::bad_alloc" in tail:
+        return "memory"
+    if "File too large" in tail:  # Python ignores SIGXFSZ; the write fails with EFBIG instead
+        return "file-size"
+    return None
+
+
+def _findable(program: str, cwd: Path, path: str) -> bool:
+    if os.sep in program:
+        return os.access(cwd / program, os.X_OK)
+    return shutil.which(program, path=path) is not None
+
+
+def _cannot_start(argv: Sequence[str], why: str, level: str) -> RunResult:
+    return RunResult(
+        tuple(argv), 127, "", redact(f"could not start {argv[0]}: {why}"), False, 0.0, None, level
+    )
 
 
 def run(
@@ -213,57 +638,78 @@ def run(
     stdin: str | None = None,
     network: bool = False,
     output_limit: int = 2_000_000,
+    isolation_level: str | None = None,
 ) -> RunResult:
-    """Run argv under the sandbox; never raises for the child's failures, only for our own misuse."""
+    """Run argv under the sandbox; never raises for the child's failures, only for our own misuse.
+
+    `isolation_level` caps the probed level ("none", "userns", "namespaces"); `output_limit` caps the
+    bytes kept per stream (the middle is dropped); the child is killed, whole tree, at `timeout`."""
     limits = limits or Limits()
+    level = _capped_level(isolation().level, isolation_level)
     cpu = limits.cpu_seconds or int(timeout) + 5
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="codegrad-home-") as home_dir:
         home = Path(home_dir)
         (home / "tmp").mkdir()
         child_env = scrubbed_env(home, env)
-        prefix = [] if network else _unshare_prefix()
-        full = [*prefix, *argv]
+        if not argv or not _findable(argv[0], cwd, child_env["PATH"]):
+            return _cannot_start(argv or ("",), "no such program", level)
+        status_read, status_write = os.pipe()
+        prefix = namespace_prefix(
+            level,
+            network=network,
+            status_fd=status_write,
+            pid_max=PID_RESERVED + limits.max_processes + 2,
+            home=home,
+            home_mb=limits.home_mb,
+        )
         try:
             proc = subprocess.Popen(
-                full,
+                [*prefix, *argv],
                 cwd=str(cwd),
                 env=child_env,
                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                preexec_fn=lambda: _preexec(limits, cpu),  # noqa: PLW1509 - no threads hold locks here
+                start_new_session=True,  # own process group: the whole tree is killed at once
+                pass_fds=(status_write,),
+                preexec_fn=lambda: _preexec(limits, cpu),  # async-signal-safe work only
             )
         except OSError as exc:
-            return RunResult(tuple(argv), 127, "", redact(f"could not start {argv[0]}: {exc}"), False, 0.0)
-        timed_out = False
-        try:
-            out, err = proc.communicate(stdin.encode() if stdin is not None else None, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_tree(proc)
-            out, err = proc.communicate()
+            os.close(status_read)
+            return _cannot_start(argv, str(exc), level)
         finally:
-            _kill_tree(proc)  # stray grandchildren in the group
+            os.close(status_write)
+        assert proc.stdout is not None and proc.stderr is not None
+        out, err = _Capture(output_limit), _Capture(output_limit)
+        captures = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
+        if stdin is not None:
+            threading.Thread(
+                target=_feed_stdin, args=(proc.stdin, stdin.encode()), daemon=True
+            ).start()
+        try:
+            timed_out = _pump(proc, captures, timeout, subreaper=level != "namespaces")
+        finally:
+            proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+        reported = _read_status(status_read)
         seconds = time.monotonic() - started
-    code = proc.returncode
-    killed_by: str | None = "timeout" if timed_out else None
-    if not timed_out and code < 0:
-        sig = -code
-        killed_by = {signal.SIGXCPU: "cpu", signal.SIGKILL: "killed", signal.SIGXFSZ: "file-size"}.get(
-            signal.Signals(sig), signal.Signals(sig).name
-        )
-    stderr = _decode(err, output_limit)
-    if killed_by is None and "MemoryError" in stderr[-2000:]:
-        killed_by = "memory"
+    code = reported if reported is not None else proc.returncode
+    if timed_out:
+        code = -signal.SIGKILL  # the same at every level
+    margin = _REDACTOR.longest
+    stderr = err.text(margin)
     return RunResult(
         argv=tuple(argv),
         returncode=code,
-        stdout=redact(_decode(out, output_limit)),
+        stdout=redact(out.text(margin)),
         stderr=redact(stderr),
         timed_out=timed_out,
         seconds=seconds,
-        killed_by=killed_by,
+        killed_by=classify(code, timed_out, stderr),
+        isolation=level,
+        truncated=out.truncated or err.truncated,
     )
 
 
