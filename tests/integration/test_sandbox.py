@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import resource
 import secrets
@@ -411,3 +412,25 @@ def test_harden_self_hides_codegrad_environ_from_same_uid_children(tmp_path: Pat
         outputs[choice] = done.stdout.strip()
     assert outputs["no"] == "False True 1"  # readable: the secret-bearing environ leaks
     assert outputs["yes"].startswith("True False denied")
+
+
+def test_stdin_is_fed_and_closed(tmp_path: Path) -> None:
+    code = "import sys; data = sys.stdin.read(); print(len(data), data[:5])"
+    result = sandbox.run([PY, "-c", code], cwd=tmp_path, timeout=20, stdin="hello" * 100_000)
+    assert result.ok and result.stdout.split() == ["500000", "hello"]
+
+
+def test_a_degraded_probe_warns_once_and_is_cached(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("CODEGRAD_NO_UNSHARE", "1")
+    try:
+        with caplog.at_level(logging.WARNING, logger="codegrad.sandbox"):
+            degraded = sandbox.isolation(refresh=True)
+            assert sandbox.isolation() is degraded  # cached: no second probe, no second warning
+        assert degraded.level == "none" and "CODEGRAD_NO_UNSHARE" in degraded.reason
+        warnings = [r for r in caplog.records if "isolation degraded" in r.getMessage()]
+        assert len(warnings) == 1
+    finally:
+        monkeypatch.delenv("CODEGRAD_NO_UNSHARE")
+        assert sandbox.isolation(refresh=True).level == LEVEL
