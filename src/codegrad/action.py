@@ -328,6 +328,11 @@ def write_summary(path: Path | None, text: str) -> None:
         handle.write(redact(text).rstrip() + "\n")
 
 
+def redact_json(data: Any) -> str:
+    """JSON text with every known secret value replaced (the artifact is readable by anyone)."""
+    return redact(json.dumps(data, indent=1))
+
+
 def write_reports(outcome: Outcome, folder: Path) -> dict[str, Path]:
     """report.md, report.json and report.sarif in folder; returns their paths by format."""
     from codegrad.render import render
@@ -599,15 +604,10 @@ def review_pull_request(
     def summary(p: publish.Plan) -> str:
         return publish.summary_body(outcome, p, status=status_lines, footer=footer)
 
-    (ctx.report_dir / PLAN_FILE).write_text(
-        json.dumps(
-            publish.plan_to_dict(
-                plan, number=pull.number, head_sha=pull.head_sha, summary=summary(plan)
-            ),
-            indent=1,
-        ),
-        encoding="utf-8",
+    artifact = publish.plan_to_dict(
+        plan, number=pull.number, head_sha=pull.head_sha, summary=summary(plan)
     )
+    (ctx.report_dir / PLAN_FILE).write_text(redact_json(artifact), encoding="utf-8")
     problems: list[str] = []
     if pull.is_fork and ctx.event_name == "pull_request":
         log.notice(

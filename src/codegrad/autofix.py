@@ -254,11 +254,8 @@ def commit_and_push(
     keys = tuple(_key(f) for f in fixes)
     patch_dir.mkdir(parents=True, exist_ok=True)
     patch = patch_dir / PATCH_NAME
-    patch.write_text(
-        _out(repo, "format-patch", "-1", "--stdout", sha),
-        encoding="utf-8",
-        errors="surrogateescape",
-    )
+    text = redact(_out(repo, "format-patch", "-1", "--stdout", sha))
+    patch.write_text(text, encoding="utf-8", errors="surrogateescape")
     kept = f"commit {sha[:12]} is kept as {patch.name} in the report"
     try:
         now = remote_sha(repo, remote, branch, env)

@@ -31,6 +31,7 @@ BASE = '''def double(x):
 '''
 BROKEN = BASE.replace("return x * 2", "return x * 2 + 1")
 CLEAN = BASE.replace("return x * 2", "return x + x")
+LEAKY = BASE.replace("return x * 2", f"return '{OPENAI_KEY}'")
 needs_review = pytest.mark.skipif(
     importlib.util.find_spec("codegrad.checks.docstrings") is None,
     reason="the docstrings check has not landed yet",
@@ -220,4 +221,19 @@ def test_clean_pr_passes_and_says_so(repo: Repo) -> None:
     [summary] = repo.fake.issue_comments
     assert "no findings" in summary["body"]
     assert repo.fake.review_comments == []
+    _no_secrets(run, repo.fake)
+
+
+@needs_review
+def test_a_secret_that_the_code_prints_is_redacted_from_comments_logs_and_reports(
+    repo: Repo,
+) -> None:
+    head = repo.pull(LEAKY)
+
+    run = repo.run(head)
+
+    assert run.code == 1, run.out
+    assert any("***" in body for body in repo.fake.bodies())
+    for path in (repo.tmp / "codegrad-report").iterdir():
+        assert OPENAI_KEY not in path.read_text(), path
     _no_secrets(run, repo.fake)

@@ -15,6 +15,7 @@ import pytest
 from codegrad import action
 from codegrad.github import PullRequestAPI, make_retry
 from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target
+from codegrad.sandbox import register_secret
 from fakes.github_server import FakeGitHub
 from helpers_git import GitRepo, make_repo
 
@@ -231,6 +232,8 @@ class World:
         stream = io.StringIO()
         log = action.Log(stream)
         ins = action.read_inputs(env)
+        register_secret(ins.token)  # as action.main does
+        register_secret(ins.openai_api_key)
         ctx = action.read_context(env, ins.report_dir)
         try:
             code = int(action.dispatch(ctx, ins, log, connect=connect, review=review, env=env))

@@ -336,3 +336,16 @@ def test_closed_action_does_nothing(world: World) -> None:
 
     assert code == 0
     assert "nothing to do" in world.log and world.fake.requests == []
+
+
+def test_secrets_that_reach_a_finding_are_redacted_everywhere(world: World) -> None:
+    leaky = world.bug(message=f"printed {TOKEN} and {OPENAI_KEY}")
+    outcome = world.outcome((leaky,), (world.fix(leaky),))
+
+    assert world.run(outcome, inputs={"openai-api-key": OPENAI_KEY}) == 1
+
+    assert any("printed *** and ***" in body for body in world.fake.bodies())
+    assert "printed *** and ***" in world.log and "printed *** and ***" in world.job_summary
+    for path in world.report_dir.iterdir():
+        assert TOKEN not in path.read_text() and OPENAI_KEY not in path.read_text(), path
+    _secrets_absent(world)
