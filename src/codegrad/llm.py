@@ -30,6 +30,7 @@ Messages = Sequence[Mapping[str, str]]
 PLACEHOLDER_KEY = "sk-no-key"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 CACHE_FORMAT = 1
+RETRY_STATUS = (408, 409, 429)  # plus every 5xx, as the SDK's own retry rule
 CHARS_PER_TOKEN = (
     4  # rough estimate, only used when a server reports no usage or for budget look-ahead
 )
@@ -290,7 +291,12 @@ def _server_message(exc: openai.APIStatusError) -> str:
 
 
 class OpenAIClient:
-    """Chat completions over the real openai SDK, with our own bounded retries and clear errors."""
+    """Chat completions over the real openai SDK, with our own bounded retries and clear errors.
+
+    Works with OpenAI, Azure OpenAI's v1 API (base URL https://RESOURCE.openai.azure.com/openai/v1/;
+    a query such as ?api-version=... in the base URL is sent with every request), and local
+    servers (llama.cpp, Ollama, vLLM), which get a placeholder key when none is set.
+    """
 
     def __init__(
         self,
@@ -371,7 +377,7 @@ class OpenAIClient:
                     f"(HTTP 404: {redact(_server_message(exc))}); check llm-model and llm-base-url"
                 ) from None
             except openai.APIStatusError as exc:
-                retryable = exc.status_code == 429 or exc.status_code >= 500
+                retryable = exc.status_code in RETRY_STATUS or exc.status_code >= 500
                 if not retryable:
                     raise LLMError(self._describe(exc, "failed")) from None
                 wait = self._wait(exc, attempt)
@@ -395,6 +401,11 @@ class OpenAIClient:
                         "check llm-base-url / OPENAI_BASE_URL and that the server is running"
                     ) from None
                 self._retrying("connection error", attempt, self._backoff(attempt))
+            except openai.OpenAIError as exc:  # e.g. a reply that is not a chat completion
+                raise LLMError(
+                    f"the LLM endpoint {self.base_url} gave an unusable answer for model "
+                    f"{self.model!r}: {redact(str(exc))}"
+                ) from None
 
     def _once(
         self,
@@ -416,6 +427,11 @@ class OpenAIClient:
             messages=messages,  # type: ignore[arg-type]
             **params,
         )
+        if not hasattr(response, "choices"):  # a 200 that is not JSON (a proxy's HTML page)
+            raise LLMError(
+                f"the LLM endpoint {self.base_url} did not return a chat completion; "
+                "is llm-base-url the API root (usually ending in /v1)?"
+            )
         choice = response.choices[0] if response.choices else None
         text = (choice.message.content if choice else None) or ""
         usage = response.usage

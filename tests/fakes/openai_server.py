@@ -34,6 +34,7 @@ class Reply:
     completion_tokens: int | None = None
     finish_reason: str = "stop"
     message: str | None = None  # error message for status != 200
+    raw: str | None = None  # send this body verbatim (as text/html) instead of JSON
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,19 @@ class FakeOpenAI:
         completion_tokens: int | None = None,
         finish_reason: str = "stop",
         message: str | None = None,
+        raw: str | None = None,
     ) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         reply = Reply(
-            text, status, delay, headers, prompt_tokens, completion_tokens, finish_reason, message
+            text,
+            status,
+            delay,
+            headers,
+            prompt_tokens,
+            completion_tokens,
+            finish_reason,
+            message,
+            raw,
         )
         with self._lock:
             self.replies.append(reply)
@@ -130,10 +140,14 @@ class FakeOpenAI:
                 return self.replies.popleft()
         return Reply(status=418, message="the fake has no reply enqueued")
 
-    def answer(self, body: dict[str, Any] | None) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def answer(
+        self, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, str], dict[str, Any] | str]:
         reply = self._next()
         if reply.delay:
             time.sleep(reply.delay)
+        if reply.raw is not None:
+            return reply.status, reply.headers, reply.raw
         if reply.status != 200:
             error = {
                 "message": reply.message or f"fake error {reply.status}",
@@ -178,11 +192,14 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             return
 
-        def _send(self, status: int, headers: dict[str, str], payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
+        def _send(
+            self, status: int, headers: dict[str, str], payload: dict[str, Any] | str
+        ) -> None:
+            raw = isinstance(payload, str)
+            data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/html" if raw else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in headers.items():
                     self.send_header(name, value)

@@ -222,6 +222,20 @@ def test_other_400_is_an_llm_error(fake_openai: FakeOpenAI) -> None:
         client(fake_openai).complete(MESSAGES)
 
 
+def test_a_page_that_is_not_a_completion_is_an_llm_error(fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(raw="<html>Welcome to nginx</html>")
+    with pytest.raises(LLMError, match="did not return a chat completion"):
+        client(fake_openai).complete(MESSAGES)
+
+
+def test_the_fake_lists_models_to_the_sdk(fake_openai: FakeOpenAI) -> None:
+    import openai
+
+    sdk = openai.OpenAI(base_url=fake_openai.base_url, api_key=KEY, max_retries=0)
+    assert [m.id for m in sdk.models.list()] == ["gpt-4o-mini"]
+    assert fake_openai.history[0].method == "GET"
+
+
 def test_budget_stops_before_sending(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(GOOD, prompt_tokens=10, completion_tokens=5)
     metered = MeteredLLM(client(fake_openai), model="gpt-4o-mini", budget=Budget(max_calls=1))
@@ -355,16 +369,26 @@ def _local_llm_url() -> str | None:
 
 
 @pytest.mark.slow
-def test_local_model_fixes_an_obvious_bug() -> None:
+def test_local_model_applies_the_update_prompt() -> None:
     url = _local_llm_url()
     if url is None:
         pytest.skip("the local LLM is not running (/work/shared/tools/local-llm start)")
     from codegrad import prompts
+    from codegrad.model import Target
+    from codegrad.patch import validate_candidate
 
-    source = 'def add(a, b):\n    """Return the sum of a and b."""\n    return a - b\n'
-    messages = prompts.one_shot_fix(source, "add")
-    llm = OpenAIClient(model="local", base_url=url, timeout=120, max_attempts=1)
+    source = (
+        'def add(a: int, b: int) -> int:\n    """Return the sum of a and b."""\n    return a - b\n'
+    )
+    target = Target(path="calc.py", qualname="add", lineno=1, end_lineno=3, source=source)
+    messages = prompts.update(
+        target,
+        evidence="docstrings: add(2, 3) expected 5, got -1 (line 3: return a - b)",
+        feedback="1. Correctness: line 3 subtracts; the sum needs addition.",
+    )
+    llm = OpenAIClient(model="local", base_url=url, timeout=300, max_attempts=1)
     answer = llm.complete(messages, max_tokens=200)
     result = extract_function(answer.text, "add")
     assert result.problem is None, answer.text
+    assert validate_candidate(target, source, result.source) is None, answer.text
     assert "a + b" in result.source, answer.text
