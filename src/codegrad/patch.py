@@ -175,8 +175,20 @@ def _cut_function(text: str, name: str) -> tuple[str | None, str | None]:
     return None, error
 
 
+_LINE_NUMBER = re.compile(r"^[ \t]*\d+ \| ?")
+
+
+def _without_line_numbers(text: str) -> str:
+    """Code copied with the critic's `12 | ` line numbers, without them (other text unchanged)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines or not all(_LINE_NUMBER.match(line) for line in lines):
+        return text
+    return "\n".join(_LINE_NUMBER.sub("", line) for line in text.splitlines()) + "\n"
+
+
 def _from_text(text: str, name: str) -> ExtractResult | None:
     """Find the function in one piece of text (a code block or a whole answer)."""
+    text = _without_line_numbers(text)
     dedented = clean(text)
     try:
         tree = ast.parse(dedented)

@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codegrad.model import Target
 from codegrad.patch import extract_function, splice, unified_diff, validate_candidate
@@ -309,6 +311,11 @@ def test_extract_with_longer_fences_and_tildes() -> None:
     assert extract_function(f"~~~\n{inner}~~~\n", "top").source == inner
 
 
+def test_extract_strips_copied_line_numbers() -> None:
+    answer = "```python\n 9 | def top(a, b=2):\n10 |     return a + b\n```"
+    assert extract_function(answer, "top").source == "def top(a, b=2):\n    return a + b\n"
+
+
 def test_extract_reports_truncated_answers() -> None:
     result = extract_function(
         "```python\ndef top(a, b=2):\n    if a > b:\n        return (a +", "top"
@@ -324,6 +331,42 @@ def test_extract_reports_a_missing_function() -> None:
     )
     other = extract_function("```python\ndef add(a, b):\n    return a + b\n```", "top")
     assert other.problem == "the answer has no function named top (it defines add)"
+
+
+PIECES = st.sampled_from(
+    [
+        "```python\n",
+        "```\n",
+        "def top(a, b=2):\n",
+        "def top(a: int, b: int = 2) -> int:\n",
+        "    return a + b\n",
+        "  def top(a: int,\n",
+        "):\n",
+        "@cache\n",
+        "import os\n",
+        "class Box:\n",
+        "Here is the fix.\n",
+        '    """doc\n',
+        "\n",
+        "\t",
+        " 3 | ",
+        "~~~\n",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=12).map("".join))
+def test_extract_and_validate_never_raise(answer: str) -> None:
+    result = extract_function(answer, "top")
+    if result.source:
+        tree = ast.parse(result.source)
+        assert any(isinstance(n, ast.FunctionDef) and n.name == "top" for n in tree.body)
+    else:
+        assert result.problem
+    reason = validate_candidate(target("top"), MODULE, answer)
+    if reason is None:  # accepted: the spliced file parses and only `top` changed
+        ast.parse(splice(MODULE, target("top"), answer))
 
 
 # --------------------------------------------------------------------------- diff
