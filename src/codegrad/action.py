@@ -264,6 +264,9 @@ class Log:
     def info(self, message: str) -> None:
         self._write(f"codegrad: {message}")
 
+    def plain(self, message: str) -> None:
+        self._write(message)
+
     def annotate(
         self,
         level: str,
@@ -630,7 +633,7 @@ def review_pull_request(
         },
     )
     status = _exit_status(outcome, settings.fail_on)
-    log.info(f"{publish.headline(outcome)}; exit status {status}")
+    log.plain(f"{publish.headline(outcome)}; exit status {status}")
     return status
 
 
@@ -746,7 +749,13 @@ def main(argv: list[str] | None = None) -> int:
                 token=inputs.token, repository=ctx.repository, number=number, api_url=ctx.api_url
             )
 
-        from codegrad.app import review
+        from codegrad.app import review as review_change
+        from codegrad.progress import Progress
+
+        def review(settings: Settings) -> Outcome:
+            return review_change(
+                settings, progress=Progress(enabled=True, stream=sys.stdout, tty=False)
+            )
 
         return int(dispatch(ctx, inputs, log, connect=connect, review=review, env=env))
     except UsageError as exc:
