@@ -9,6 +9,7 @@ import ctypes
 import logging
 import os
 import re
+import resource
 import selectors
 import shutil
 import signal
@@ -269,6 +270,9 @@ def kill_all(*_):
             break
         if not kids:
             time.sleep(0.005)
+
+def on_term(*_):
+    kill_all()
     os._exit(137)
 
 os.set_inheritable(fd, False)
@@ -279,7 +283,7 @@ if pid == 0:
     except OSError as exc:
         os.write(2, ("sandbox: cannot run %s: %s\n" % (cmd[0], exc)).encode())
     os._exit(127)
-signal.signal(signal.SIGTERM, kill_all)
+signal.signal(signal.SIGTERM, on_term)
 while True:
     try:
         done, status = os.wait()
@@ -491,8 +495,7 @@ class _Capture:
 
 
 def _preexec(limits: Limits, cpu_seconds: int) -> None:  # pragma: no cover - runs in the child
-    import resource
-
+    """Between fork and exec: plain syscalls only (no imports, no locks)."""
     if _LIBC is not None:
         _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # codegrad dies -> the sandbox dies
 
@@ -510,9 +513,8 @@ def _preexec(limits: Limits, cpu_seconds: int) -> None:  # pragma: no cover - ru
     cap(resource.RLIMIT_FSIZE, limits.file_size_mb * 1024 * 1024)
     cap(resource.RLIMIT_NOFILE, limits.open_files)
     cap(resource.RLIMIT_CORE, 0)
-    if (
-        os.geteuid() != 0
-    ):  # RLIMIT_NPROC does not bind root; where it binds it counts the user's processes
+    # RLIMIT_NPROC does not bind root; where it binds it counts all the user's processes
+    if os.geteuid() != 0:
         cap(resource.RLIMIT_NPROC, limits.max_processes)
 
 
@@ -673,7 +675,7 @@ def run(
                 stderr=subprocess.PIPE,
                 start_new_session=True,  # own process group: the whole tree is killed at once
                 pass_fds=(status_write,),
-                preexec_fn=lambda: _preexec(limits, cpu),  # async-signal-safe work only
+                preexec_fn=lambda: _preexec(limits, cpu),
             )
         except OSError as exc:
             os.close(status_read)
