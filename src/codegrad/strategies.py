@@ -91,6 +91,16 @@ class SeqS:
 
 
 @dataclass(frozen=True)
+class GridS:
+    """Lists of equally long rows (square when every example is square)."""
+
+    elem: Shape
+    rows: tuple[int, int]
+    cols: tuple[int, int]
+    square: bool
+
+
+@dataclass(frozen=True)
 class TupleS:
     items: tuple[Shape, ...]
 
@@ -124,6 +134,7 @@ Shape = (
     | WordsS
     | BytesS
     | SeqS
+    | GridS
     | TupleS
     | DictS
     | OneOfS
@@ -157,8 +168,6 @@ def infer(values: Sequence[Any]) -> Shape | None:
     groups: dict[str, list[Any]] = {}
     for value in values:
         groups.setdefault(_kind_of(value), []).append(value)
-    if "int" in groups and "float" in groups:  # 1 and 2.5 for one parameter: a float domain
-        groups["float"] = groups.pop("int") + groups["float"]
     shapes: list[Shape] = []
     for kind, group in groups.items():
         shape = _INFER[kind](group)
@@ -177,8 +186,9 @@ def _widen(lo: float, hi: float) -> float:
 def _infer_int(values: list[Any]) -> Shape:
     lo, hi = min(values), max(values)
     room = int(_widen(lo, hi))
-    new_lo = min(lo, 1) if lo >= 0 else lo - room  # all examples >= 0 (or >= 1): stay there
-    new_hi = hi + room if hi > 0 else (0 if hi == 0 else -1)
+    # the sign and the small boundary values (0, 1) that no example shows stay out
+    new_lo = lo if lo <= 1 and lo >= 0 else max(2, lo - room) if lo >= 2 else lo - room
+    new_hi = hi + room if hi > 0 else hi if hi >= -1 else min(-2, hi + room)
     return IntS(new_lo, new_hi)
 
 
@@ -213,18 +223,23 @@ def _is_float_text(s: str) -> bool:
 
 
 def _infer_str(values: list[Any]) -> Shape:
-    nonempty = [v for v in values if v]
-    if nonempty and len(nonempty) == len(values):
-        if all(_is_int_text(v) for v in values):
-            return NumTextS(IntS(*_bounds(_infer_int([int(v) for v in values]))))
-        if all(_is_int_text(v) or _is_float_text(v) for v in values):
-            return NumTextS(FloatS(*_bounds(_infer_float([float(v) for v in values]))))
-    pattern = _infer_pattern(values)
-    if pattern is not None:
-        return pattern
+    shape = _infer_number_text(values) or _infer_patterns(values)
+    if shape is not None:
+        return shape
     if any(" " in v.strip(" ") for v in values):
         return _infer_words(values)
     return TextS(_alphabet("".join(values)), *_sizes([len(v) for v in values], TEXT_MAX * 2))
+
+
+def _infer_number_text(values: list[str]) -> Shape | None:
+    """Strings that all spell an int (or all a decimal number)."""
+    if not values or not all(values):
+        return None
+    if all(_is_int_text(v) for v in values):
+        return NumTextS(IntS(*_bounds(_infer_int([int(v) for v in values]))))
+    if all(_is_int_text(v) or _is_float_text(v) for v in values):
+        return NumTextS(FloatS(*_bounds(_infer_float([float(v) for v in values]))))
+    return None
 
 
 _RUN = re.compile(r"\d+|[A-Za-z]+|.", re.DOTALL)
@@ -238,26 +253,30 @@ def _layout(value: str) -> tuple[str, ...]:
     return tuple("9" if r.isdigit() else "a" if r.isalpha() else r for r in _runs(value))
 
 
-def _infer_pattern(values: list[str]) -> Shape | None:
-    """A common layout of digit runs, letter runs and fixed symbols (only with digits and symbols)."""
-    layouts = {_layout(v) for v in values}
-    if len(layouts) != 1:
+def _infer_patterns(values: list[str]) -> Shape | None:
+    """At most 3 layouts of digit runs, letter runs and symbols, e.g. "1/5" or "5,1" and "6"."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for value in values:
+        groups.setdefault(_layout(value), []).append(value)
+    if len(groups) > 3 or any("9" not in layout for layout in groups):
         return None
-    layout = next(iter(layouts))
-    if "9" not in layout or all(k in ("9", "a") for k in layout):
-        return None
+    if all(k in ("9", "a") for layout in groups for k in layout):
+        return None  # plain letters and digits: an alphabet describes them as well
+    return _one_of([_pattern(layout, group) for layout, group in groups.items()])
+
+
+def _pattern(layout: tuple[str, ...], values: list[str]) -> Shape:
     columns = list(zip(*(_runs(v) for v in values), strict=True))
     parts: list[Shape] = []
     for kind, column in zip(layout, columns, strict=True):
         if kind == "9" and not any(len(c) > 1 and c.startswith("0") for c in column):
             parts.append(NumTextS(IntS(*_bounds(_infer_int([int(c) for c in column])))))
         elif kind in ("9", "a"):
-            parts.append(
-                TextS(_alphabet("".join(column)), *_sizes([len(c) for c in column], TEXT_MAX))
-            )
+            sizes = _sizes([len(c) for c in column], TEXT_MAX)
+            parts.append(TextS(_alphabet("".join(column)), max(1, sizes[0]), max(1, sizes[1])))
         else:
             parts.append(SampledS((repr(kind),)))
-    return PatternS(tuple(parts))
+    return parts[0] if len(parts) == 1 else PatternS(tuple(parts))
 
 
 def _bounds(shape: Shape) -> tuple[Any, Any]:
@@ -327,7 +346,22 @@ def _all_sorted(lists: list[list[Any]]) -> bool:
 
 
 def _infer_list(values: list[Any]) -> Shape | None:
-    return _infer_seq(values, "list")
+    return _infer_grid(values) or _infer_seq(values, "list")
+
+
+def _infer_grid(values: list[Any]) -> Shape | None:
+    """Every example is a non-empty list of equally long, non-empty lists: a grid."""
+    if not all(v and all(isinstance(r, list) and r for r in v) for v in values):
+        return None
+    if not all(len({len(r) for r in v}) == 1 for v in values) or all(len(v) < 2 for v in values):
+        return None
+    elem = infer([x for v in values for r in v for x in r])
+    if elem is None:
+        return None
+    rows = _sizes([len(v) for v in values], 6)
+    cols = _sizes([len(v[0]) for v in values], 6)
+    square = all(len(v) == len(v[0]) for v in values)
+    return GridS(elem, (max(1, rows[0]), rows[1]), (max(1, cols[0]), cols[1]), square)
 
 
 def _infer_tuple(values: list[Any]) -> Shape | None:
@@ -568,6 +602,9 @@ def widen(shape: Shape) -> Shape:
         )
     if isinstance(shape, TupleS):
         return TupleS(tuple(widen(i) for i in shape.items))
+    if isinstance(shape, GridS):
+        row = SeqS(widen(shape.elem), 0, shape.cols[1])
+        return OneOfS((shape, SeqS(row, 0, shape.rows[1])))
     if isinstance(shape, DictS):
         return replace(
             shape,
@@ -654,7 +691,9 @@ def _r_bytes(s: Any) -> str:
 
 
 def _r_seq(s: Any) -> str | None:
-    elem = render(s.elem) if s.elem is not None else None
+    if s.elem is None:  # only empty examples and no annotation: the empty container
+        return f"st.builds({s.container})"
+    elem = render(s.elem)
     if elem is None:
         return None
     if s.container in ("set", "frozenset"):
@@ -668,6 +707,23 @@ def _r_seq(s: Any) -> str | None:
     return text
 
 
+def _r_grid(s: Any) -> str | None:
+    elem = render(s.elem)
+    if elem is None:
+        return None
+    if s.square:
+        lo, hi = max(s.rows[0], s.cols[0]), max(s.rows[1], s.cols[1])
+        return (
+            f"st.integers(min_value={lo}, max_value={hi}).flatmap("
+            f"lambda n: st.lists(st.lists({elem}, min_size=n, max_size=n), min_size=n, max_size=n))"
+        )
+    return (
+        f"st.integers(min_value={s.cols[0]}, max_value={s.cols[1]}).flatmap("
+        f"lambda m: st.lists(st.lists({elem}, min_size=m, max_size=m), "
+        f"min_size={s.rows[0]}, max_size={s.rows[1]}))"
+    )
+
+
 def _r_tuple(s: Any) -> str | None:
     items = [render(i) for i in s.items]
     if any(i is None for i in items):
@@ -676,6 +732,8 @@ def _r_tuple(s: Any) -> str | None:
 
 
 def _r_dict(s: Any) -> str | None:
+    if s.key is None and s.value is None:
+        return "st.builds(dict)"
     key = render(s.key) if s.key is not None else None
     value = render(s.value) if s.value is not None else None
     if key is None or value is None:
@@ -705,6 +763,7 @@ _RENDER: dict[type, Callable[[Any], str | None]] = {
     PatternS: _r_pattern,
     BytesS: _r_bytes,
     SeqS: _r_seq,
+    GridS: _r_grid,
     TupleS: _r_tuple,
     DictS: _r_dict,
     OneOfS: _r_one_of,
@@ -743,39 +802,55 @@ def example_calls(
     return [(e.call, e.expected, e.expects_exception is not None) for e in found]
 
 
-def parse_call(call: str, name: str) -> ExampleArgs | None:
-    """Argument reprs of `name(...)` when every argument is a literal, else None."""
-    try:
-        node = ast.parse(call.strip(), mode="eval").body
-    except SyntaxError:
-        return None
-    if not isinstance(node, ast.Call):
-        return None
+def _called(node: ast.Call) -> str | None:
     func = node.func
-    called = (
+    return (
         func.id
         if isinstance(func, ast.Name)
         else func.attr
         if isinstance(func, ast.Attribute)
         else None
     )
-    if called != name:
-        return None
+
+
+def find_call(call: str, name: str) -> tuple[ast.Call, bool] | None:
+    """The first call of `name` in an expression, and whether it is the whole expression."""
     try:
-        args = tuple(_literal_source(a) for a in node.args)
-        kwargs = tuple(
-            (k.arg, _literal_source(k.value)) for k in node.keywords if k.arg is not None
-        )
-    except ValueError:
+        tree = ast.parse(call.strip(), mode="eval")
+    except SyntaxError:
         return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _called(node) == name:
+            return node, node is tree.body
+    return None
+
+
+def parse_call(call: str, name: str, *, bare_names: bool = False) -> ExampleArgs | None:
+    """Argument reprs of the `name(...)` call in an expression when all are literals, else None.
+
+    bare_names: prose such as `is_happy(abc)` means the string 'abc'.
+    """
+    found = find_call(call, name)
+    if found is None:
+        return None
+    node = found[0]
     if any(isinstance(a, ast.Starred) for a in node.args) or any(
         k.arg is None for k in node.keywords
     ):
         return None
+    try:
+        args = tuple(_literal_source(a, bare_names) for a in node.args)
+        kwargs = tuple(
+            (k.arg, _literal_source(k.value, bare_names)) for k in node.keywords if k.arg
+        )
+    except ValueError:
+        return None
     return ExampleArgs(args, kwargs)
 
 
-def _literal_source(node: ast.expr) -> str:
+def _literal_source(node: ast.expr, bare_names: bool = False) -> str:
+    if bare_names and isinstance(node, ast.Name) and node.id not in ("True", "False", "None"):
+        return repr(node.id)
     source = ast.unparse(node)
     try:
         ast.literal_eval(source)
@@ -794,7 +869,107 @@ def literal(source: str) -> Any:
     return ast.literal_eval(source)
 
 
+# ---------------------------------------------------------------- values mined from prose
+
+
+def _mined_calls(docstring: str, name: str) -> list[ExampleArgs]:
+    """`name(...)` calls anywhere in the text, bare words read as strings (when no example parses)."""
+    out: list[ExampleArgs] = []
+    for match in re.finditer(rf"\b{re.escape(name)}\s*\(", docstring):
+        end = _closing(docstring, match.end() - 1)
+        if end is None:
+            continue
+        parsed = parse_call(docstring[match.start() : end], name, bare_names=True)
+        if parsed is not None and parsed not in out:
+            out.append(parsed)
+    return out
+
+
+def _closing(text: str, start: int) -> int | None:
+    """Index just past the bracket matching text[start] (quotes respected, one line of slack)."""
+    depth, quote = 0, ""
+    for index in range(start, min(len(text), start + 2000)):
+        char = text[index]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return None
+
+
+def mined_values(docstring: str, param: str) -> list[Any]:
+    """Literal values the prose assigns to a parameter: `arr = [1, 2]`, `grid : [[0, 1]]`."""
+    out: list[Any] = []
+    pattern = rf"(?<![\w.])(?:\w+_)?{re.escape(param)}\s*[:=]\s*(?=[-\w\[({{'\"])"
+    for match in re.finditer(pattern, docstring):
+        value = _leading_literal(docstring[match.end() :])
+        if value is not _NO_VALUE and value not in out:
+            out.append(value)
+    return out
+
+
+class _NoValue:
+    pass
+
+
+_NO_VALUE = _NoValue()
+
+
+def _leading_literal(text: str) -> Any:
+    """The literal at the start of text (a bracketed one, or one word), else _NO_VALUE."""
+    if text[:1] in "[({'\"":
+        end = _closing(text, 0) if text[0] in "[({" else text.find(text[0], 1) + 1
+        candidate = text[:end] if end else ""
+    else:
+        candidate = re.split(r"[\s,;]", text, maxsplit=1)[0].rstrip(".")
+    try:
+        return literal(candidate)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _NO_VALUE
+
+
+_PROSE = (
+    ("positive integer", IntS(1, 20)),
+    ("non-negative integer", IntS(0, 20)),
+    ("nonnegative integer", IntS(0, 20)),
+    ("integer", IntS(-20, 20)),
+    ("string", TextS(string.ascii_letters + " ", 0, TEXT_MAX)),
+)
+
+
+def prose_shape(docstring: str | None, param: str) -> Shape | None:
+    """`a positive integer n`, `n is an integer`, `string s` in the docstring, for a bare parameter."""
+    if not docstring:
+        return None
+    text = " ".join(docstring.split())
+    name = re.escape(param)
+    for phrase, shape in _PROSE:
+        words = phrase.replace(" ", r"\s+")
+        if re.search(rf"\b{words}s?\s+{name}\b", text, re.I) or re.search(
+            rf"\b{name}\s+(?:is|be)\s+an?\s+{words}\b", text, re.I
+        ):
+            return shape
+    return None
+
+
 # ---------------------------------------------------------------- the plan
+
+
+# For a parameter nothing describes: simple values of common kinds. Only the differential uses it,
+# where the base version decides what is in the domain (inputs it crashes on are discarded).
+GUESS = (
+    "st.one_of(st.integers(min_value=-10, max_value=10), st.text(alphabet='abc xyzAB1', max_size=6), "
+    "st.lists(st.integers(min_value=-10, max_value=10), max_size=6), "
+    "st.lists(st.text(alphabet='abcxyz', max_size=4), max_size=5), "
+    "st.floats(min_value=-10, max_value=10, allow_nan=False), "
+    "st.lists(st.lists(st.integers(min_value=0, max_value=3), max_size=4), max_size=4), st.booleans())"
+)
 
 
 @dataclass(frozen=True)
@@ -818,6 +993,7 @@ class ArgPlan:
     examples: tuple[ExampleArgs, ...] = ()
     returns: str | None = None  # the return annotation's source
     construct: str | None = None  # class to instantiate with no arguments (instance methods)
+    guessed: str | None = None  # why some parameter only has the generic guess (differential only)
 
 
 @dataclass(frozen=True)
@@ -872,11 +1048,15 @@ def plan_def(
     found = _example_args(node, docstring, drop_first)
     examples = _bound_examples(_parameters(node, drop_first), found)
     params: list[ParamPlan] = []
+    guessed: str | None = None
     for param in _parameters(node, drop_first):
         values = [v for e in examples for v in e.get(param.name, [])]
-        made = _param_plan(param, values)
+        if not values and docstring:
+            values = mined_values(docstring, param.name)
+        made = _param_plan(param, values, docstring)
         if isinstance(made, Skip):
-            return made
+            guessed = guessed or made.reason
+            made = ParamPlan(param.name, GUESS, GUESS, "guess", keyword=param.keyword)
         if made is not None:
             params.append(made)
     if not params:
@@ -887,6 +1067,7 @@ def plan_def(
         examples=tuple(found),
         returns=ast.unparse(node.returns) if node.returns is not None else None,
         construct=construct,
+        guessed=guessed,
     )
 
 
@@ -920,11 +1101,13 @@ def _parameters(node: _FuncNode, drop_first: bool) -> list[_Param]:
     return out
 
 
-def _param_plan(param: _Param, values: list[Any]) -> ParamPlan | Skip | None:
+def _param_plan(param: _Param, values: list[Any], docstring: str | None) -> ParamPlan | Skip | None:
     """One parameter's plan; None means: leave it out of the call (its default applies)."""
     if param.double_star:
         return None
     annotated = from_annotation(param.annotation)
+    if annotated is None and not values and param.default is None:
+        annotated = prose_shape(docstring, param.name)
     if param.star:
         return _star_plan(param, values, annotated)
     default = _default_value(param.default)
@@ -995,9 +1178,10 @@ def _example_args(node: _FuncNode, docstring: str | None, drop_first: bool) -> l
     out: list[ExampleArgs] = []
     for call, expected, raises in example_calls(docstring, node.name, names):
         parsed = parse_call(call, node.name)
-        if parsed is not None:
-            out.append(replace(parsed, expected=expected, raises=raises))
-    return out
+        found = find_call(call, node.name)
+        if parsed is not None and found is not None:
+            out.append(replace(parsed, expected=expected if found[1] else None, raises=raises))
+    return out or _mined_calls(docstring or "", node.name)
 
 
 def _bound_examples(

@@ -44,7 +44,7 @@ def behaviour_finding(target: Target, failure: dict[str, Any]) -> Finding:
     """A behaviour change with the minimal input, both results and a test pinning base's behaviour."""
     base, head = failure.get("base", {}), failure.get("head", {})
     base_text, head_text = reproducer.outcome_text(base), reproducer.outcome_text(head)
-    where = "a docstring example" if failure.get("from_example") else "a generated input"
+    where = failure.get("source") or "a generated input"
     frames = tuple(failure.get("traceback", []))
     subject = reproducer.Subject(target.path, target.qualname, target.kind, target.is_async)
     return Finding(

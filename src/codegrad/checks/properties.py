@@ -272,7 +272,11 @@ def _round_trip(
         return None
     encoder = functions[pair[0]]
     encode_plan = strategies.plan_def(encoder, ast.get_docstring(encoder))
-    if isinstance(encode_plan, strategies.Skip) or len(encode_plan.params) != 1:
+    if (
+        isinstance(encode_plan, strategies.Skip)
+        or encode_plan.guessed
+        or len(encode_plan.params) != 1
+    ):
         return None
     return {"encode": pair[0], "decode": pair[1], "params": params_json(encode_plan)}
 
@@ -409,6 +413,8 @@ def hung_finding(target: Target, check: str, seconds: float, regression: bool) -
     )
 
 
+_LIMIT_ERRORS = {"OverflowError", "RecursionError", "MemoryError"}
+
 _MESSAGES = {
     "crash": "{call} raises {raised}: {message}",
     "timeout": "{call} did not finish within {limit:g} s",
@@ -446,7 +452,11 @@ def property_finding(
         value=outcome.get("value", ""),
     )
     kind = {"crash": Kind.CRASH, "timeout": Kind.TIMEOUT}.get(prop, Kind.BUG)
-    severity = Severity.WARNING if prop == "timeout" and not regression else None
+    # a hang or a resource limit on an inferred input may mean the input is outside the domain
+    # (too large, a precondition only the prose states), and a name only suggests idempotence
+    limit = prop == "timeout" or outcome.get("raised") in _LIMIT_ERRORS
+    weak = (limit and not regression) or prop == "idempotence"
+    severity = Severity.WARNING if weak else None
     frames = tuple(failure.get("traceback", []))
     return Finding(
         path=target.path,
@@ -531,6 +541,8 @@ def plan_targets(
         made = strategies.plan(target, source)
         if isinstance(made, strategies.Skip):
             skipped[target.key] = made.reason
+        elif made.guessed:
+            skipped[target.key] = made.guessed
         else:
             planned.append((target, made, source))
     return planned, skipped

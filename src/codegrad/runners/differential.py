@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,15 +48,32 @@ class Compare:
         return Difference(args, kwargs, base, head)
 
 
+def explicit_inputs(target: dict[str, Any]) -> list[tuple[list[Any], dict[str, Any], str]]:
+    """Docstring examples, then their positional arguments permuted (realistic inputs for
+    functions whose parameters play symmetric roles; base rejects the ones out of domain)."""
+    examples = hypo.example_inputs(target.get("examples", []))
+    out = [(args, kwargs, "a docstring example") for args, kwargs in examples]
+    seen = [(args, kwargs) for args, kwargs in examples]
+    for args, kwargs in examples:
+        if not 2 <= len(args) <= 4:
+            continue
+        for order in itertools.permutations(range(len(args))):
+            permuted = [args[i] for i in order]
+            if (permuted, kwargs) not in seen:
+                seen.append((permuted, kwargs))
+                out.append((permuted, kwargs, "a docstring example with its arguments permuted"))
+    return out
+
+
 def _search(
     compare: Compare, spec: dict[str, Any], target: dict[str, Any], budget: hypo.Budget
-) -> tuple[Difference | None, bool]:
-    """The minimal differing input (examples first) and whether it came from a docstring example."""
-    for args, kwargs in hypo.example_inputs(target.get("examples", [])):
+) -> tuple[Difference | None, str]:
+    """The minimal differing input (explicit inputs first) and where it came from."""
+    for args, kwargs, source in explicit_inputs(target):
         budget.calls += 1
         verdict = compare.differ(args, kwargs)
         if isinstance(verdict, Difference):
-            return verdict, True
+            return verdict, source
         if verdict is False:
             budget.out_of_domain += 1
     found: list[Difference] = []
@@ -73,7 +91,7 @@ def _search(
     hypo.drive(
         params, body, max_examples=int(spec["max_examples"]), seed=int(spec["seed"]), budget=budget
     )
-    return (found[-1] if found else None), False
+    return (found[-1] if found else None), "a generated input"
 
 
 def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +108,7 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
         Path(spec["root"]), target["path"], target["qualname"], target.get("construct")
     )
     compare = Compare(base, head, timeout, target.get("base_allowed", []))
-    difference, from_example = _search(compare, spec, target, budget)
+    difference, source = _search(compare, spec, target, budget)
     failures = []
     if difference is not None:
         params = hypo.params_of(target["params"], key="wide")
@@ -106,7 +124,8 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
                 if difference.head.error
                 else [],
                 "reproduces": isinstance(again, Difference),
-                "from_example": from_example,
+                "from_example": source != "a generated input",
+                "source": source,
             }
         )
     return {

@@ -50,9 +50,17 @@ class Outcome:
         if self.error is not None:
             return {
                 "raised": type(self.error).__name__,
-                "message": values.describe(str(self.error), 300),
+                "message": _message(self.error),
             }
         return {"value": values.describe(self.value), "literal": _literal_repr(self.value)}
+
+
+def _message(error: BaseException, limit: int = 300) -> str:
+    try:
+        text = str(error)
+    except Exception:
+        text = ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _literal_repr(value: Any, limit: int = 2000) -> str | None:

@@ -1,0 +1,202 @@
+"""The differential check end to end: base and head trees in tmp dirs, the real sandboxed runner."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from codegrad import changes
+from codegrad.checks.base import CheckContext
+from codegrad.checks.differential import DifferentialCheck
+from codegrad.model import CheckResult, Finding, Kind, Severity, Workspace
+from codegrad.settings import Settings
+
+FAST = Settings(function_timeout=6.0, call_timeout=0.3, max_examples=60)
+
+
+def run_check(tmp_path: Path, base: str, head: str, settings: Settings = FAST) -> CheckResult:
+    texts = {}
+    for side, source in (("base", base), ("head", head)):
+        (tmp_path / side).mkdir(parents=True)
+        texts[side] = textwrap.dedent(source)
+        (tmp_path / side / "mod.py").write_text(texts[side])
+    old = {t.qualname: t for t in changes.all_functions("mod.py", texts["base"])}
+    targets = [
+        replace(t, base_path="mod.py", base_source=old[t.qualname].source)
+        for t in changes.all_functions("mod.py", texts["head"])
+        if t.qualname in old
+    ]
+    (tmp_path / "scratch").mkdir()
+    ctx = CheckContext(
+        settings=settings,
+        workspace=Workspace(head_root=tmp_path / "head", base_root=tmp_path / "base"),
+        scratch=tmp_path / "scratch",
+        deadline=time.monotonic() + 120,
+    )
+    return DifferentialCheck().run(targets, ctx)
+
+
+def one(result: CheckResult) -> Finding:
+    assert len(result.findings) == 1, [f.message for f in result.findings]
+    return result.findings[0]
+
+
+def test_behaviour_change_is_found_with_both_results_and_a_minimal_input(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        """
+        def magnitude(x: int) -> int:
+            return abs(x)
+        """,
+        """
+        def magnitude(x: int) -> int:
+            return x
+        """,
+    )
+    finding = one(result)
+    assert finding.kind is Kind.BEHAVIOUR_CHANGE and finding.level is Severity.NOTE
+    assert finding.input == "magnitude(-1)"
+    assert finding.expected == "returned 1" and finding.actual == "returned -1"
+    assert finding.details["base"]["value"] == "1" and finding.details["head"]["value"] == "-1"
+    assert finding.reproduces is True and finding.base_fails_same is False
+    assert finding.reproducer is not None and "assert magnitude(-1) == 1" in finding.reproducer
+    compile(finding.reproducer, "test_repro.py", "exec")
+
+
+def test_docstring_examples_are_tried_first(tmp_path: Path) -> None:
+    doc = '''"""Twice n.
+            >>> twice(21)
+            42
+            """'''
+    result = run_check(
+        tmp_path,
+        f"""
+        def twice(n):
+            {doc}
+            return n * 2
+        """,
+        f"""
+        def twice(n):
+            {doc}
+            return n ** 2
+        """,
+    )
+    finding = one(result)
+    assert finding.input == "twice(21)" and finding.details["from_example"] is True
+    assert "docstring example" in finding.message and "441" in finding.message
+
+
+def test_same_behaviour_gives_no_finding(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        """
+        def total(xs: list[int]) -> int:
+            out = 0
+            for x in xs:
+                out += x
+            return out
+
+        def head(xs: list[int]) -> int:
+            return xs[0]
+        """,
+        """
+        def total(xs: list[int]) -> int:
+            return sum(xs)
+
+        def head(xs: list[int]) -> int:
+            return next(iter(xs))
+        """,
+    )
+    # head([]) raises IndexError on base and StopIteration on head, but base crashing means the
+    # input is outside the domain, so only genuine in-domain differences would count.
+    assert result.findings == ()
+    assert set(result.checked) == {"mod.py::total", "mod.py::head"}
+    assert result.stats["out_of_domain"] >= 1
+
+
+def test_inputs_base_rejects_the_same_way_are_not_differences(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        """
+        def ratio(a: int, b: int) -> float:
+            if b == 0:
+                raise ValueError("b must not be zero")
+            return a / b
+        """,
+        """
+        def ratio(a: int, b: int) -> float:
+            if not b:
+                raise ValueError("zero divisor")
+            return a / b
+        """,
+    )
+    assert result.findings == ()
+
+
+def test_removed_validation_is_a_behaviour_change(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        """
+        def ratio(a: int, b: int) -> float:
+            if b == 0:
+                raise ValueError("b must not be zero")
+            return a / b
+        """,
+        """
+        def ratio(a: int, b: int) -> float:
+            return a / b if b else 0.0
+        """,
+    )
+    finding = one(result)
+    assert finding.input == "ratio(0, 0)"
+    assert finding.expected == "raised ValueError: b must not be zero" and finding.actual == "returned 0.0"
+    assert finding.reproducer is not None and "with pytest.raises(ValueError):" in finding.reproducer
+
+
+def test_new_exception_in_head_is_reported_with_its_traceback(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        """
+        def last(xs: list[int]) -> int:
+            return xs[-1] if xs else 0
+        """,
+        """
+        def last(xs: list[int]) -> int:
+            return xs[-1]
+        """,
+    )
+    finding = one(result)
+    assert finding.input == "last([])" and finding.actual is not None and finding.actual.startswith("raised IndexError")
+    assert finding.traceback and "return xs[-1]" in finding.traceback[-1]
+
+
+def test_new_functions_and_missing_base_are_skipped(tmp_path: Path) -> None:
+    (tmp_path / "head").mkdir()
+    (tmp_path / "head" / "mod.py").write_text("def f(n: int) -> int:\n    return n\n")
+    (tmp_path / "scratch").mkdir()
+    targets = changes.all_functions("mod.py", "def f(n: int) -> int:\n    return n\n")
+    ctx = CheckContext(FAST, Workspace(head_root=tmp_path / "head"), tmp_path / "scratch", time.monotonic() + 60)
+    result = DifferentialCheck().run(targets, ctx)
+    assert result.findings == () and "no base" in result.skipped["mod.py::f"]
+
+
+def test_head_that_hangs_is_a_difference(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        """
+        def countdown(n: int) -> int:
+            while n > 0:
+                n -= 1
+            return n
+        """,
+        """
+        def countdown(n: int) -> int:
+            while n != 0:
+                n -= 1
+            return n
+        """,
+    )
+    finding = one(result)
+    assert finding.actual == "did not finish in time" and finding.input == "countdown(-1)"

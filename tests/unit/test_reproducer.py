@@ -1,0 +1,118 @@
+"""Reproducer rendering: every generated test compiles, pins the counterexample and asserts what failed."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from codegrad import reproducer
+from codegrad.reproducer import PropertyCase, Subject
+
+
+def compiles(source: str) -> ast.Module:
+    compile(source, "test_generated.py", "exec")
+    return ast.parse(source)
+
+
+def test_module_names() -> None:
+    assert reproducer.module_name("task.py") == "task"
+    assert reproducer.module_name("src/pkg/mod.py") == "pkg.mod"
+    assert reproducer.module_name("pkg/sub/__init__.py") == "pkg.sub"
+
+
+def test_crash_test_pins_the_minimal_example_and_tolerates_deliberate_errors() -> None:
+    source = reproducer.property_test(
+        Subject("src/pkg/stats.py", "mean"),
+        PropertyCase(
+            prop="crash",
+            params=(("xs", "st.lists(st.integers(), max_size=5)", False, False), ("k", "st.integers()", True, False)),
+            example={"xs": "[]", "k": "0"},
+            allowed=("ValueError",),
+            note="found by codegrad: mean([], k=0)",
+        ),
+    )
+    tree = compiles(source)
+    assert "from pkg.stats import mean" in source
+    assert "@example(xs=[], k=0)" in source
+    assert "@given(xs=st.lists(st.integers(), max_size=5), k=st.integers())" in source
+    assert "mean(xs, k=k)" in source and "except (ValueError,):" in source
+    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert names == ["test_mean_does_not_crash"]
+
+
+def test_return_type_assertion_matches_the_spec() -> None:
+    spec = {"t": "union", "of": [{"t": "none"}, {"t": "list", "elem": {"t": "tuple", "of": [{"t": "int"}, {"t": "str"}]}}]}
+    source = reproducer.property_test(
+        Subject("m.py", "pairs"),
+        PropertyCase(prop="return-type", params=(("n", "st.integers()", False, False),), example={"n": "3"}, returns=spec),
+    )
+    compiles(source)
+    expression = reproducer.type_expr(spec, "result")
+    check = eval(f"lambda result: {expression}")
+    assert check(None) and check([(1, "a")]) and check([])
+    assert not check([(1, 2)]) and not check([(True, "a")]) and not check(((1, "a"),))
+    assert eval(f"lambda result: {reproducer.type_expr({'t': 'float'}, 'result')}")(3)
+
+
+def test_idempotence_and_round_trip_bodies() -> None:
+    idem = reproducer.property_test(
+        Subject("m.py", "normalize"),
+        PropertyCase(prop="idempotence", params=(("s", "st.text()", False, False),), example={"s": "' a'"}),
+    )
+    compiles(idem)
+    assert "once = normalize(s)" in idem and "assert normalize(once) == once" in idem
+    trip = reproducer.property_test(
+        Subject("m.py", "decode"),
+        PropertyCase(
+            prop="round-trip", params=(("s", "st.text()", False, False),), example={"s": "'ab'"}, encode="encode", decode="decode"
+        ),
+    )
+    compiles(trip)
+    assert "from m import decode, encode" in trip and "assert encode(decode(encoded)) == encoded" in trip
+
+
+def test_methods_and_async_functions_are_called_correctly() -> None:
+    method = reproducer.property_test(
+        Subject("m.py", "Box.size", kind="method"),
+        PropertyCase(prop="crash", params=(("n", "st.integers()", False, False),), example={"n": "1"}),
+    )
+    compiles(method)
+    assert "from m import Box" in method and "Box().size(n)" in method
+    coro = reproducer.property_test(
+        Subject("m.py", "fetch", is_async=True),
+        PropertyCase(prop="crash", params=(("n", "st.integers()", False, False),), example={"n": "1"}),
+    )
+    compiles(coro)
+    assert "import asyncio" in coro and "asyncio.run(fetch(n))" in coro
+
+
+def test_an_example_that_is_not_source_becomes_a_comment() -> None:
+    source = reproducer.property_test(
+        Subject("m.py", "f"),
+        PropertyCase(prop="crash", params=(("x", "st.builds(object)", False, False),), example={"x": "<object object at 0x1>"}),
+    )
+    compiles(source)
+    assert "@example(" not in source and "# minimal counterexample" in source
+
+
+@pytest.mark.parametrize(
+    ("base", "expected_line"),
+    [
+        ({"value": "3", "literal": "3"}, "assert f([1, 2]) == 3"),
+        ({"raised": "ValueError", "message": "bad"}, "with pytest.raises(ValueError):"),
+        ({"value": "<Thing>", "literal": None}, "assert repr(f([1, 2])) == '<Thing>'"),
+    ],
+)
+def test_behaviour_test_pins_base_behaviour(base: dict[str, object], expected_line: str) -> None:
+    source = reproducer.behaviour_test(Subject("pkg/m.py", "f"), "f([1, 2])", base, {"value": "4", "literal": "4"})
+    compiles(source)
+    assert expected_line in source
+    assert "from pkg.m import f" in source
+    assert "# base: " in source and "head: returned 4" in source
+
+
+def test_outcome_text_is_one_line() -> None:
+    assert reproducer.outcome_text({"raised": "KeyError", "message": "'a'\nmore"}) == "raised KeyError: 'a' more"
+    assert reproducer.outcome_text({"timeout": True}) == "did not finish in time"
+    assert reproducer.outcome_text({"value": "[1]"}) == "returned [1]"
