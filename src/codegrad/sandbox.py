@@ -225,8 +225,8 @@ def scrubbed_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str
 # cannot re-raise a signal on itself).
 _INIT = r"""
 import ctypes, os, signal, sys, time
-fd, pid_max, home, home_mb = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-cmd = sys.argv[5:]
+fd, pid_max, home, home_mb, writable, protected = int(sys.argv[1]), *sys.argv[2:7]
+cmd = sys.argv[7:]
 libc = ctypes.CDLL(None, use_errno=True)
 if os.getpid() != 1:
     libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
@@ -238,6 +238,35 @@ if pid_max:
         pass
 if home and libc.mount(b"tmpfs", home.encode(), b"tmpfs", 6, ("size=%sm,mode=700" % home_mb).encode()) == 0:
     os.mkdir(home + "/tmp")
+
+class MountAttr(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint64) for n in ("attr_set", "attr_clr", "propagation", "userns_fd")]
+
+def set_readonly(path, readonly, recursive=True):  # mount_setattr(2), Linux >= 5.12
+    attr = MountAttr(1, 0, 0, 0) if readonly else MountAttr(0, 1, 0, 0)
+    flags = 0x8000 if recursive else 0  # AT_RECURSIVE
+    args = (ctypes.c_int(-100), ctypes.c_char_p(path.encode()), ctypes.c_uint(flags))
+    return libc.syscall(ctypes.c_long(442), *args, ctypes.byref(attr), ctypes.c_size_t(32)) == 0
+
+def bind(path):  # MS_BIND | MS_REC onto itself: a mount point of its own
+    return libc.mount(path.encode(), path.encode(), None, 4096 | 16384, None) == 0
+
+# everything read-only except the writable paths (the command's nested namespace cannot undo it)
+def inside(path, folders):
+    return any((path + "/").startswith(f.rstrip("/") + "/") for f in folders)
+
+tops = []
+for w in sorted(w for w in writable.split("\n") if w and os.path.isdir(w)):
+    if not inside(w, tops):  # a recursive bind of the parent carries it
+        tops.append(w)
+writable = [w for w in tops if bind(w)]
+if writable and set_readonly("/", True):
+    if not all(set_readonly(w, False) for w in writable + ["/proc"]):
+        set_readonly("/", False)  # fail open rather than break every run
+    for p in protected.split("\n"):
+        if p and os.path.isdir(p) and not any(inside(w, [p]) for w in writable):
+            bind(p) and set_readonly(p, True, recursive=False)
+os.chdir(os.getcwd())  # through the new mounts, not the one the cwd was pinned to
 
 def children():
     try:
@@ -305,9 +334,10 @@ class Isolation:
 
     level: str  # "namespaces", "userns" or "none" (see LEVELS)
     reason: str  # why nothing stronger is available ("" at the top level)
-    process_cap: bool = (
-        False  # whether Limits.max_processes binds (soft pid_max in the namespace, or NPROC)
-    )
+    # whether Limits.max_processes binds (a soft pid_max in the namespace, or RLIMIT_NPROC)
+    process_cap: bool = False
+    # whether all but the writable paths (cwd, HOME, temp dir) are read-only
+    readonly_fs: bool = False
 
     @property
     def network_isolated(self) -> bool:
@@ -324,40 +354,58 @@ _ISOLATION_LOCK = threading.Lock()
 
 
 def namespace_prefix(
-    level: str, *, network: bool, status_fd: int, pid_max: int, home: Path, home_mb: int
+    level: str,
+    *,
+    network: bool,
+    status_fd: int,
+    pid_max: int,
+    home: Path,
+    home_mb: int,
+    writable: Sequence[str] = (),
+    protected: Sequence[str] = (),
 ) -> list[str]:
     """The argv put in front of the command for an isolation level (pure)."""
     net = [] if network else ["--net"]
     init = [sys.executable, "-I", "-S", "-c", _INIT, str(status_fd)]
     if level == "none":
-        return [*init, "", "", ""]
+        return [*init, "", "", "", "", ""]
     if level == "userns":
-        return ["unshare", "--user", "--map-root-user", *net, "--", *init, "", "", ""]
+        return ["unshare", "--user", "--map-root-user", *net, "--", *init, "", "", "", "", ""]
     outer = ["unshare", "--user", "--map-root-user", *net, "--pid", "--ipc", "--uts"]
     outer += ["--mount-proc", "--fork", "--kill-child", "--"]
     # a second user+mount namespace "locks" the fresh /proc (the command cannot unmount it to reveal
     # the host's) and gives the command the uid it would have had without a sandbox
     uid, gid = os.getuid(), os.getgid()
     inner = ["unshare", "--user", f"--map-user={uid}", f"--map-group={gid}", "--mount", "--"]
-    return [*outer, *init, str(pid_max), str(home), str(home_mb), *inner]
+    paths = ["\n".join(writable), "\n".join(protected)]
+    return [*outer, *init, str(pid_max), str(home), str(home_mb), *paths, *inner]
 
 
-_PROBE = "import os, socket; print(os.getpid(), len(socket.if_nameindex()), open('/proc/sys/kernel/pid_max').read())"
+_PROBE = (
+    "import os, socket; print(os.getpid(), len(socket.if_nameindex()),"
+    " open('/proc/sys/kernel/pid_max').read().strip(), os.statvfs('/').f_flag & os.ST_RDONLY)"
+)
 
 
-def _probe_level(level: str) -> tuple[str, bool]:
-    """('', process cap works) if the level works here (the child is pid 2 of its own, only `lo`), else
-    (the reason, False)."""
+def _probe_level(level: str) -> tuple[str, bool, bool]:
+    """('', process cap works, read-only fs works) if the level works here (the child is pid 2 of its
+    own, only `lo`), else (the reason, False, False)."""
     not_root = os.geteuid() != 0
     if level == "none":
-        return "", not_root
+        return "", not_root, False
     if not sys.platform.startswith("linux") or shutil.which("unshare") is None:
-        return "not Linux or no `unshare` (util-linux)", False
+        return "not Linux or no `unshare` (util-linux)", False, False
     pid_max = PID_RESERVED + 64
     with tempfile.TemporaryDirectory(prefix="codegrad-probe-") as home:
         read_fd, write_fd = os.pipe()
         prefix = namespace_prefix(
-            level, network=False, status_fd=write_fd, pid_max=pid_max, home=Path(home), home_mb=8
+            level,
+            network=False,
+            status_fd=write_fd,
+            pid_max=pid_max,
+            home=Path(home),
+            home_mb=8,
+            writable=[home],
         )
         try:
             probe = subprocess.run(
@@ -369,16 +417,22 @@ def _probe_level(level: str) -> tuple[str, bool]:
                 check=False,
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            return f"{level}: {exc}", False
+            return f"{level}: {exc}", False, False
         finally:
             os.close(write_fd)
             os.close(read_fd)
     out = probe.stdout.decode(errors="replace").split()
-    works = len(out) == 3 and out[1] == "1" and (level != "namespaces" or out[0] == "2")
+    works = len(out) == 4 and out[1] == "1" and (level != "namespaces" or out[0] == "2")
     if probe.returncode != 0 or not works:
         err = probe.stderr.decode(errors="replace").strip().splitlines()
-        return f"{level}: exit {probe.returncode}, {err[-1] if err else ' '.join(out)!r}", False
-    return "", (out[2] == str(pid_max) if level == "namespaces" else not_root)
+        return (
+            f"{level}: exit {probe.returncode}, {err[-1] if err else ' '.join(out)!r}",
+            False,
+            False,
+        )
+    if level != "namespaces":
+        return "", not_root, False
+    return "", out[2] == str(pid_max), out[3] != "0"
 
 
 def isolation(*, refresh: bool = False) -> Isolation:
@@ -403,9 +457,9 @@ def _probe_all() -> Isolation:
         reasons.append("CODEGRAD_NO_UNSHARE is set")
     candidates = ("none",) if reasons else tuple(reversed(LEVELS))
     for candidate in candidates:
-        why, process_cap = _probe_level(candidate)
+        why, process_cap, readonly_fs = _probe_level(candidate)
         if not why:
-            return Isolation(candidate, "; ".join(reasons), process_cap)
+            return Isolation(candidate, "; ".join(reasons), process_cap, readonly_fs)
         reasons.append(why)
     raise AssertionError("the 'none' level always works")  # pragma: no cover
 
@@ -624,6 +678,28 @@ def _findable(program: str, cwd: Path, path: str) -> bool:
     return shutil.which(program, path=path) is not None
 
 
+def _writable_paths(cwd: Path, home: Path, extra: Sequence[Path] | None) -> list[str]:
+    default = [Path(tempfile.gettempdir())]
+    wanted = [cwd, home, Path("/dev/shm"), *(default if extra is None else extra)]
+    return list(dict.fromkeys(os.path.realpath(p) for p in wanted))
+
+
+# GitHub Actions files that steer later steps (GITHUB_ENV can set LD_PRELOAD for a step holding secrets)
+GITHUB_FILE_COMMANDS = (
+    "GITHUB_ENV",
+    "GITHUB_PATH",
+    "GITHUB_OUTPUT",
+    "GITHUB_STATE",
+    "GITHUB_STEP_SUMMARY",
+)
+
+
+def _protected_dirs() -> list[str]:
+    """Folders kept read-only even inside a writable path: those of the runner's file commands."""
+    found = (os.environ.get(name) for name in GITHUB_FILE_COMMANDS)
+    return sorted({os.path.realpath(os.path.dirname(f)) for f in found if f})
+
+
 def _cannot_start(argv: Sequence[str], why: str, level: str) -> RunResult:
     return RunResult(
         tuple(argv), 127, "", redact(f"could not start {argv[0]}: {why}"), False, 0.0, None, level
@@ -641,11 +717,14 @@ def run(
     network: bool = False,
     output_limit: int = 2_000_000,
     isolation_level: str | None = None,
+    writable: Sequence[Path] | None = None,
 ) -> RunResult:
     """Run argv under the sandbox; never raises for the child's failures, only for our own misuse.
 
     `isolation_level` caps the probed level ("none", "userns", "namespaces"); `output_limit` caps the
-    bytes kept per stream (the middle is dropped); the child is killed, whole tree, at `timeout`."""
+    bytes kept per stream (the middle is dropped); the child is killed, whole tree, at `timeout`.
+    Under "namespaces" the file system is read-only except cwd, HOME, /dev/shm and `writable`
+    (default: the temp dir, where checks keep their scratch files; pass the scratch dir to narrow it)."""
     limits = limits or Limits()
     level = _capped_level(isolation().level, isolation_level)
     cpu = limits.cpu_seconds or int(timeout) + 5
@@ -664,6 +743,8 @@ def run(
             pid_max=PID_RESERVED + limits.max_processes + 2,
             home=home,
             home_mb=limits.home_mb,
+            writable=_writable_paths(cwd, home, writable),
+            protected=_protected_dirs(),
         )
         try:
             proc = subprocess.Popen(

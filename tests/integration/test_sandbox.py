@@ -178,7 +178,7 @@ def test_secrets_of_codegrad_and_the_ci_shell_are_unreachable_through_proc(tmp_p
 @pytest.mark.skipif(
     not NAMESPACES, reason=f"namespace isolation unavailable: {sandbox.isolation().reason}"
 )
-def test_the_private_proc_cannot_be_unmounted_to_reveal_the_hosts(tmp_path: Path) -> None:
+def test_the_private_proc_and_read_only_mounts_cannot_be_undone(tmp_path: Path) -> None:
     script = write(
         tmp_path / "unmount.py",
         """
@@ -188,13 +188,53 @@ def test_the_private_proc_cannot_be_unmounted_to_reveal_the_hosts(tmp_path: Path
         libc = ctypes.CDLL(None, use_errno=True)
         rc = libc.umount2(b"/proc", 2)  # MNT_DETACH
         mounted = libc.mount(b"proc", b"/tmp", b"proc", 0, None)
-        print(rc, ctypes.get_errno(), mounted, len([p for p in os.listdir("/proc") if p.isdigit()]))
+        remounted = libc.mount(None, b"/", None, 32 | 4096, None)  # MS_REMOUNT | MS_BIND, read-write
+        print(rc, mounted, remounted, len([p for p in os.listdir("/proc") if p.isdigit()]))
         """,
     )
     result = sandbox.run([PY, str(script)], cwd=tmp_path, timeout=20)
-    rc, _errno, mounted, visible = result.stdout.split()
-    assert (rc, mounted) == ("-1", "-1"), result.stdout
+    rc, mounted, remounted, visible = result.stdout.split()
+    assert (rc, mounted, remounted) == ("-1", "-1", "-1"), result.stdout
     assert int(visible) <= 3  # init, the script (and nothing else)
+
+
+@pytest.mark.skipif(not sandbox.isolation().readonly_fs, reason="no read-only file system here")
+def test_only_cwd_home_and_named_paths_are_writable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work, outside, scratch = tmp_path / "work", tmp_path / "outside", tmp_path / "scratch"
+    for folder in (work, outside, scratch, work / "runner"):
+        folder.mkdir()
+    monkeypatch.setenv(
+        "GITHUB_ENV", str(work / "runner" / "set_env_1")
+    )  # inside cwd, still protected
+    package_dir = Path(sandbox.__file__).parent
+    targets = {
+        "cwd": work / "a.txt",
+        "home": "$HOME/a.txt",
+        "scratch": scratch / "a.txt",
+        "outside": outside / "a.txt",
+        "codegrad": package_dir / f"planted-{secrets.token_hex(4)}.py",
+        "github_env": work / "runner" / "set_env_1",
+    }
+    script = "; ".join(
+        f"(echo x >> {target} && echo {name}=ok || echo {name}=ro)"
+        for name, target in targets.items()
+    )
+    try:
+        result = sandbox.run(["sh", "-c", script], cwd=work, timeout=20, writable=[scratch])
+    finally:
+        Path(targets["codegrad"]).unlink(missing_ok=True)
+    verdicts = dict(line.split("=") for line in result.stdout.split())
+    assert verdicts == {
+        "cwd": "ok",
+        "home": "ok",
+        "scratch": "ok",
+        "outside": "ro",
+        "codegrad": "ro",
+        "github_env": "ro",
+    }, result.stderr
+    assert "Read-only file system" in result.stderr
 
 
 def test_an_infinite_loop_gets_a_verdict_within_the_timeout(tmp_path: Path) -> None:
