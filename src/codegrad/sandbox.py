@@ -602,6 +602,14 @@ def _stop(proc: subprocess.Popen[bytes], *, subreaper: bool) -> None:
     _kill_group(proc.pid)
 
 
+def _exit_fd(pid: int) -> int | None:
+    """A pidfd that becomes readable when the child exits (Linux >= 5.3), so we need not poll."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
 def _pump(
     proc: subprocess.Popen[bytes], captures: dict[int, _Capture], timeout: float, *, subreaper: bool
 ) -> bool:
@@ -609,10 +617,14 @@ def _pump(
     deadline = time.monotonic() + timeout
     drain_until: float | None = None
     timed_out = False
+    open_pipes = set(captures)
     sel = selectors.DefaultSelector()
     for fd in captures:
         os.set_blocking(fd, False)
         sel.register(fd, selectors.EVENT_READ)
+    exit_fd = _exit_fd(proc.pid)
+    if exit_fd is not None:
+        sel.register(exit_fd, selectors.EVENT_READ)
     try:
         while True:
             now = time.monotonic()
@@ -620,13 +632,14 @@ def _pump(
                 timed_out = not _exited(proc.pid)
                 _stop(proc, subreaper=subreaper and timed_out)  # grandchildren and daemons go too
                 drain_until = now + DRAIN_SECONDS
-            if drain_until is not None and (not sel.get_map() or now >= drain_until):
+                if exit_fd is not None:
+                    sel.unregister(exit_fd)
+            if drain_until is not None and (not open_pipes or now >= drain_until):
                 break  # all read, or an escaped grandchild still holds a pipe: stop listening
             wait = min(max((drain_until or deadline) - now, 0.0), POLL_SECONDS)
-            if not sel.get_map():
-                time.sleep(wait)  # the child closed its outputs but runs on
-                continue
             for key, _ in sel.select(wait):
+                if key.fd not in open_pipes:
+                    continue  # the exit fd: checked at the top of the loop
                 try:
                     chunk = os.read(key.fd, 65536)
                 except BlockingIOError:
@@ -635,8 +648,11 @@ def _pump(
                     captures[key.fd].feed(chunk)
                 else:
                     sel.unregister(key.fd)
+                    open_pipes.discard(key.fd)
     finally:
         sel.close()
+        if exit_fd is not None:
+            os.close(exit_fd)
         _kill_group(proc.pid)
     return timed_out
 
