@@ -463,6 +463,7 @@ def test_stdin_is_fed_and_closed(tmp_path: Path) -> None:
 def test_a_degraded_probe_warns_once_and_is_cached(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    before = sandbox.isolation().level
     monkeypatch.setenv("CODEGRAD_NO_UNSHARE", "1")
     try:
         with caplog.at_level(logging.WARNING, logger="codegrad.sandbox"):
@@ -472,5 +473,5 @@ def test_a_degraded_probe_warns_once_and_is_cached(
         warnings = [r for r in caplog.records if "isolation degraded" in r.getMessage()]
         assert len(warnings) == 1
     finally:
-        monkeypatch.delenv("CODEGRAD_NO_UNSHARE")
-        assert sandbox.isolation(refresh=True).level == LEVEL
+        monkeypatch.undo()
+        assert sandbox.isolation(refresh=True).level == before
