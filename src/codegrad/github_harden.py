@@ -1,0 +1,90 @@
+"""PyGithub adapter for hardening: the repository's open pull requests, create one, edit one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from github import Auth, Github, GithubRetry
+
+from codegrad.github import DEFAULT_API_URL, _call, make_retry
+from codegrad.sandbox import redact
+
+
+@dataclass(frozen=True)
+class PullInfo:
+    """An open pull request as hardening needs it."""
+
+    number: int
+    head_ref: str
+    head_sha: str
+    head_repo: str
+    base_ref: str
+    title: str
+    body: str
+    url: str
+
+
+def _info(pull: Any) -> PullInfo:
+    head_repo = getattr(pull.head, "repo", None)
+    return PullInfo(
+        number=int(pull.number),
+        head_ref=str(pull.head.ref),
+        head_sha=str(pull.head.sha),
+        head_repo=str(getattr(head_repo, "full_name", "") or ""),
+        base_ref=str(pull.base.ref),
+        title=str(pull.title or ""),
+        body=str(pull.body or ""),
+        url=str(pull.html_url or ""),
+    )
+
+
+class RepositoryAPI:
+    """The repository-level calls of a hardening run; every text passes through the redactor."""
+
+    def __init__(self, client: Github, repository: str) -> None:
+        self._client = client
+        self.repository = repository
+        with _call(f"read repository {repository}"):
+            self._repo = client.get_repo(repository)
+
+    @classmethod
+    def connect(
+        cls,
+        *,
+        token: str,
+        repository: str,
+        api_url: str = DEFAULT_API_URL,
+        retry: GithubRetry | int | None = None,
+        timeout: int = 30,
+        pace: tuple[float, float] = (0.25, 1.0),
+    ) -> RepositoryAPI:
+        client = Github(
+            base_url=api_url.rstrip("/"),
+            auth=Auth.Token(token),
+            retry=retry if retry is not None else make_retry(),
+            timeout=timeout,
+            user_agent="codegrad",
+            seconds_between_requests=pace[0],
+            seconds_between_writes=pace[1],
+        )
+        return cls(client, repository)
+
+    @property
+    def default_branch(self) -> str:
+        return str(self._repo.default_branch)
+
+    def open_pulls(self) -> list[PullInfo]:
+        with _call(f"list the open pull requests of {self.repository}"):
+            return [_info(p) for p in self._repo.get_pulls(state="open")]
+
+    def create_pull(self, *, title: str, body: str, head: str, base: str) -> PullInfo:
+        with _call(f"open a pull request from {head} into {base}"):
+            pull = self._repo.create_pull(
+                title=redact(title), body=redact(body), head=head, base=base
+            )
+            return _info(pull)
+
+    def edit_pull(self, number: int, *, title: str, body: str) -> None:
+        with _call(f"update pull request #{number}"):
+            self._repo.get_pull(number).edit(title=redact(title), body=redact(body))
