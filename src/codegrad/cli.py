@@ -13,7 +13,7 @@ from typing import Any
 
 from codegrad import __version__
 from codegrad.errors import ExitCode, UsageError
-from codegrad.sandbox import redact, register_secret
+from codegrad.sandbox import harden_self, redact, register_secret
 from codegrad.settings import FAIL_LEVELS, FORMATS, Settings, build
 
 INTERNAL_NOTE = "internal error"
@@ -158,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
+    harden_self()  # our own /proc entries unreadable to same-uid children (a layer under the sandbox)
     try:
         if args.command == "review":
             return cmd_review(args)

@@ -73,6 +73,7 @@ def run_runner(
         timeout=ctx.timeout(timeout),
         limits=sandbox.Limits(memory_mb=ctx.settings.memory_mb),
         env={"PYTHONPATH": codegrad_pythonpath(), "PYTHONHASHSEED": "0"},
+        writable=[ctx.scratch],
     )
     data: dict[str, Any] | None = None
     if result_path.is_file():

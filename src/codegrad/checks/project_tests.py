@@ -256,6 +256,7 @@ def _run(
         timeout=timeout if timeout is not None else ctx.timeout(ctx.settings.test_timeout),
         limits=sandbox.Limits(memory_mb=ctx.settings.memory_mb),
         env=env,
+        writable=[ctx.scratch],
     )
 
 
