@@ -208,9 +208,6 @@ def _infer_none(values: list[Any]) -> Shape:
     return NoneS()
 
 
-_INT_TEXT = "-0123456789"
-
-
 def _is_int_text(s: str) -> bool:
     body = s[1:] if s.startswith("-") else s
     return body.isdigit() and body.isascii()
@@ -632,19 +629,13 @@ def render(shape: Shape) -> str | None:
     return renderer(shape) if renderer is not None else None
 
 
-def _num(value: float) -> str:
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    return repr(value)
-
-
 def _r_int(s: Any) -> str:
     return f"st.integers(min_value={s.lo}, max_value={s.hi})"
 
 
 def _r_float(s: Any) -> str:
     return (
-        f"st.floats(min_value={_num(float(s.lo))}, max_value={_num(float(s.hi))}, "
+        f"st.floats(min_value={float(s.lo)!r}, max_value={float(s.hi)!r}, "
         "allow_nan=False, allow_infinity=False, allow_subnormal=False)"
     )
 

@@ -151,8 +151,13 @@ def test_removed_validation_is_a_behaviour_change(tmp_path: Path) -> None:
     )
     finding = one(result)
     assert finding.input == "ratio(0, 0)"
-    assert finding.expected == "raised ValueError: b must not be zero" and finding.actual == "returned 0.0"
-    assert finding.reproducer is not None and "with pytest.raises(ValueError):" in finding.reproducer
+    assert (
+        finding.expected == "raised ValueError: b must not be zero"
+        and finding.actual == "returned 0.0"
+    )
+    assert (
+        finding.reproducer is not None and "with pytest.raises(ValueError):" in finding.reproducer
+    )
 
 
 def test_new_exception_in_head_is_reported_with_its_traceback(tmp_path: Path) -> None:
@@ -168,7 +173,11 @@ def test_new_exception_in_head_is_reported_with_its_traceback(tmp_path: Path) ->
         """,
     )
     finding = one(result)
-    assert finding.input == "last([])" and finding.actual is not None and finding.actual.startswith("raised IndexError")
+    assert (
+        finding.input == "last([])"
+        and finding.actual is not None
+        and finding.actual.startswith("raised IndexError")
+    )
     assert finding.traceback and "return xs[-1]" in finding.traceback[-1]
 
 
@@ -177,7 +186,9 @@ def test_new_functions_and_missing_base_are_skipped(tmp_path: Path) -> None:
     (tmp_path / "head" / "mod.py").write_text("def f(n: int) -> int:\n    return n\n")
     (tmp_path / "scratch").mkdir()
     targets = changes.all_functions("mod.py", "def f(n: int) -> int:\n    return n\n")
-    ctx = CheckContext(FAST, Workspace(head_root=tmp_path / "head"), tmp_path / "scratch", time.monotonic() + 60)
+    ctx = CheckContext(
+        FAST, Workspace(head_root=tmp_path / "head"), tmp_path / "scratch", time.monotonic() + 60
+    )
     result = DifferentialCheck().run(targets, ctx)
     assert result.findings == () and "no base" in result.skipped["mod.py::f"]
 

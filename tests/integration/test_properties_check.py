@@ -27,7 +27,11 @@ def write(root: Path, source: str, name: str = "mod.py") -> str:
 
 
 def run_check(
-    tmp_path: Path, head: str, base: str | None = None, settings: Settings = FAST, only: str | None = None
+    tmp_path: Path,
+    head: str,
+    base: str | None = None,
+    settings: Settings = FAST,
+    only: str | None = None,
 ) -> tuple[CheckResult, list[Target]]:
     head_text = write(tmp_path / "head", head)
     base_root = None
@@ -36,7 +40,9 @@ def run_check(
         base_text = write(tmp_path / "base", base)
         base_root = tmp_path / "base"
         old = {t.qualname: t for t in changes.all_functions("mod.py", base_text)}
-        targets = [replace(t, base_path="mod.py", base_source=old[t.qualname].source) for t in targets]
+        targets = [
+            replace(t, base_path="mod.py", base_source=old[t.qualname].source) for t in targets
+        ]
     if only:
         targets = [t for t in targets if t.qualname == only]
     scratch = tmp_path / "scratch"
@@ -67,8 +73,16 @@ def test_crash_on_valid_input_is_found_with_a_shrunk_counterexample(tmp_path: Pa
     finding = one(result)
     assert finding.kind is Kind.CRASH and finding.check == "properties"
     assert finding.input == "mean([])"
-    assert "ZeroDivisionError" in finding.message and finding.actual and "ZeroDivisionError" in finding.actual
-    assert finding.line == 4 and finding.traceback and "return total / len(xs)" in finding.traceback[-1]
+    assert (
+        "ZeroDivisionError" in finding.message
+        and finding.actual
+        and "ZeroDivisionError" in finding.actual
+    )
+    assert (
+        finding.line == 4
+        and finding.traceback
+        and "return total / len(xs)" in finding.traceback[-1]
+    )
     assert finding.reproduces is True and finding.base_fails_same is None
     assert finding.reproducer and "@example(xs=[])" in finding.reproducer
     compile(finding.reproducer, "test_repro.py", "exec")
@@ -105,7 +119,9 @@ def test_return_type_violation(tmp_path: Path) -> None:
     )
     finding = one(result)
     assert finding.kind is Kind.BUG and finding.details["property"] == "return-type"
-    assert finding.input == "count([])" and finding.actual == "NoneType" and finding.expected == "int"
+    assert (
+        finding.input == "count([])" and finding.actual == "NoneType" and finding.expected == "int"
+    )
     assert "assert (isinstance(result, int)" in (finding.reproducer or "")
 
 
@@ -165,7 +181,9 @@ def test_hanging_function_times_out_within_budget(tmp_path: Path) -> None:
         """,
     )
     finding = one(result)
-    assert finding.kind is Kind.TIMEOUT and finding.level is Severity.WARNING  # new code: could be slow
+    assert (
+        finding.kind is Kind.TIMEOUT and finding.level is Severity.WARNING
+    )  # new code: could be slow
     assert finding.input is not None and finding.input.startswith("spin(")
     assert time.monotonic() - started < FAST.function_timeout + 10
 
@@ -229,14 +247,18 @@ def test_two_runs_give_identical_findings(tmp_path: Path) -> None:
         """
     first, _ = run_check(tmp_path / "one", source)
     second, _ = run_check(tmp_path / "two", source)
-    assert first.findings and [f.to_dict() for f in first.findings] == [f.to_dict() for f in second.findings]
+    assert first.findings and [f.to_dict() for f in first.findings] == [
+        f.to_dict() for f in second.findings
+    ]
 
 
 @pytest.mark.parametrize("kind", ["method", "staticmethod"])
 def test_methods_are_called_on_a_fresh_instance(tmp_path: Path, kind: str) -> None:
     decorator = "    @staticmethod\n" if kind == "staticmethod" else ""
     me = "" if kind == "staticmethod" else "self, "
-    source = f"class Stack:\n{decorator}    def top({me}xs: list[int]) -> int:\n        return xs[-1]\n"
+    source = (
+        f"class Stack:\n{decorator}    def top({me}xs: list[int]) -> int:\n        return xs[-1]\n"
+    )
     result, _ = run_check(tmp_path, source)
     finding = one(result)
     assert finding.function == "Stack.top" and finding.kind is Kind.CRASH
@@ -244,3 +266,69 @@ def test_methods_are_called_on_a_fresh_instance(tmp_path: Path, kind: str) -> No
     assert finding.input == call
     assert finding.reproducer is not None
     ast.parse(finding.reproducer)
+
+
+def test_async_functions_run_under_asyncio(tmp_path: Path) -> None:
+    result, _ = run_check(
+        tmp_path,
+        """
+        async def per_item(total: int, n: int) -> int:
+            return total // n
+        """,
+    )
+    finding = one(result)
+    assert finding.kind is Kind.CRASH and "ZeroDivisionError" in finding.message
+    assert (
+        finding.reproducer is not None and "asyncio.run(per_item(total, n))" in finding.reproducer
+    )
+
+
+def test_return_kinds_from_docstring_examples_when_unannotated(tmp_path: Path) -> None:
+    result, _ = run_check(
+        tmp_path,
+        '''
+        def is_even(n):
+            """>>> is_even(4)
+            True
+            >>> is_even(7)
+            False
+            """
+            if n > 9:
+                return None
+            return n % 2 == 0
+        ''',
+    )
+    finding = one(result)
+    assert finding.details["property"] == "return-type" and finding.input == "is_even(10)"
+    assert "docstring examples" in finding.message
+
+
+def test_resource_limit_errors_in_new_code_are_warnings(tmp_path: Path) -> None:
+    result, _ = run_check(
+        tmp_path,
+        """
+        def depth(n: int) -> int:
+            return 0 if n == 0 else 1 + depth(n - 1)
+        """,
+    )
+    finding = one(result)
+    assert finding.kind is Kind.CRASH and "RecursionError" in finding.message
+    assert finding.level is Severity.WARNING
+
+
+def test_hang_on_a_docstring_example_is_an_error(tmp_path: Path) -> None:
+    result, _ = run_check(
+        tmp_path,
+        '''
+        def settle(n):
+            """>>> settle(3)
+            3
+            """
+            while n > 2:
+                pass
+            return n
+        ''',
+    )
+    finding = one(result)
+    assert finding.kind is Kind.TIMEOUT and finding.input == "settle(3)"
+    assert finding.level is Severity.ERROR and finding.details["from_example"] is True

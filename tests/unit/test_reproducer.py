@@ -26,7 +26,10 @@ def test_crash_test_pins_the_minimal_example_and_tolerates_deliberate_errors() -
         Subject("src/pkg/stats.py", "mean"),
         PropertyCase(
             prop="crash",
-            params=(("xs", "st.lists(st.integers(), max_size=5)", False, False), ("k", "st.integers()", True, False)),
+            params=(
+                ("xs", "st.lists(st.integers(), max_size=5)", False, False),
+                ("k", "st.integers()", True, False),
+            ),
             example={"xs": "[]", "k": "0"},
             allowed=("ValueError",),
             note="found by codegrad: mean([], k=0)",
@@ -42,10 +45,21 @@ def test_crash_test_pins_the_minimal_example_and_tolerates_deliberate_errors() -
 
 
 def test_return_type_assertion_matches_the_spec() -> None:
-    spec = {"t": "union", "of": [{"t": "none"}, {"t": "list", "elem": {"t": "tuple", "of": [{"t": "int"}, {"t": "str"}]}}]}
+    spec = {
+        "t": "union",
+        "of": [
+            {"t": "none"},
+            {"t": "list", "elem": {"t": "tuple", "of": [{"t": "int"}, {"t": "str"}]}},
+        ],
+    }
     source = reproducer.property_test(
         Subject("m.py", "pairs"),
-        PropertyCase(prop="return-type", params=(("n", "st.integers()", False, False),), example={"n": "3"}, returns=spec),
+        PropertyCase(
+            prop="return-type",
+            params=(("n", "st.integers()", False, False),),
+            example={"n": "3"},
+            returns=spec,
+        ),
     )
     compiles(source)
     expression = reproducer.type_expr(spec, "result")
@@ -58,30 +72,43 @@ def test_return_type_assertion_matches_the_spec() -> None:
 def test_idempotence_and_round_trip_bodies() -> None:
     idem = reproducer.property_test(
         Subject("m.py", "normalize"),
-        PropertyCase(prop="idempotence", params=(("s", "st.text()", False, False),), example={"s": "' a'"}),
+        PropertyCase(
+            prop="idempotence", params=(("s", "st.text()", False, False),), example={"s": "' a'"}
+        ),
     )
     compiles(idem)
     assert "once = normalize(s)" in idem and "assert normalize(once) == once" in idem
     trip = reproducer.property_test(
         Subject("m.py", "decode"),
         PropertyCase(
-            prop="round-trip", params=(("s", "st.text()", False, False),), example={"s": "'ab'"}, encode="encode", decode="decode"
+            prop="round-trip",
+            params=(("s", "st.text()", False, False),),
+            example={"s": "'ab'"},
+            encode="encode",
+            decode="decode",
         ),
     )
     compiles(trip)
-    assert "from m import decode, encode" in trip and "assert encode(decode(encoded)) == encoded" in trip
+    assert (
+        "from m import decode, encode" in trip
+        and "assert encode(decode(encoded)) == encoded" in trip
+    )
 
 
 def test_methods_and_async_functions_are_called_correctly() -> None:
     method = reproducer.property_test(
         Subject("m.py", "Box.size", kind="method"),
-        PropertyCase(prop="crash", params=(("n", "st.integers()", False, False),), example={"n": "1"}),
+        PropertyCase(
+            prop="crash", params=(("n", "st.integers()", False, False),), example={"n": "1"}
+        ),
     )
     compiles(method)
     assert "from m import Box" in method and "Box().size(n)" in method
     coro = reproducer.property_test(
         Subject("m.py", "fetch", is_async=True),
-        PropertyCase(prop="crash", params=(("n", "st.integers()", False, False),), example={"n": "1"}),
+        PropertyCase(
+            prop="crash", params=(("n", "st.integers()", False, False),), example={"n": "1"}
+        ),
     )
     compiles(coro)
     assert "import asyncio" in coro and "asyncio.run(fetch(n))" in coro
@@ -90,7 +117,11 @@ def test_methods_and_async_functions_are_called_correctly() -> None:
 def test_an_example_that_is_not_source_becomes_a_comment() -> None:
     source = reproducer.property_test(
         Subject("m.py", "f"),
-        PropertyCase(prop="crash", params=(("x", "st.builds(object)", False, False),), example={"x": "<object object at 0x1>"}),
+        PropertyCase(
+            prop="crash",
+            params=(("x", "st.builds(object)", False, False),),
+            example={"x": "<object object at 0x1>"},
+        ),
     )
     compiles(source)
     assert "@example(" not in source and "# minimal counterexample" in source
@@ -105,7 +136,9 @@ def test_an_example_that_is_not_source_becomes_a_comment() -> None:
     ],
 )
 def test_behaviour_test_pins_base_behaviour(base: dict[str, object], expected_line: str) -> None:
-    source = reproducer.behaviour_test(Subject("pkg/m.py", "f"), "f([1, 2])", base, {"value": "4", "literal": "4"})
+    source = reproducer.behaviour_test(
+        Subject("pkg/m.py", "f"), "f([1, 2])", base, {"value": "4", "literal": "4"}
+    )
     compiles(source)
     assert expected_line in source
     assert "from pkg.m import f" in source
@@ -113,6 +146,9 @@ def test_behaviour_test_pins_base_behaviour(base: dict[str, object], expected_li
 
 
 def test_outcome_text_is_one_line() -> None:
-    assert reproducer.outcome_text({"raised": "KeyError", "message": "'a'\nmore"}) == "raised KeyError: 'a' more"
+    assert (
+        reproducer.outcome_text({"raised": "KeyError", "message": "'a'\nmore"})
+        == "raised KeyError: 'a' more"
+    )
     assert reproducer.outcome_text({"timeout": True}) == "did not finish in time"
     assert reproducer.outcome_text({"value": "[1]"}) == "returned [1]"

@@ -12,7 +12,13 @@ from codegrad.model import Target
 from codegrad.strategies import ArgPlan, Skip
 
 
-def target(source: str, *, kind: str = "function", qualname: str | None = None, class_name: str | None = None) -> Target:
+def target(
+    source: str,
+    *,
+    kind: str = "function",
+    qualname: str | None = None,
+    class_name: str | None = None,
+) -> Target:
     source = textwrap.dedent(source)
     node = strategies.parse_def(source)
     assert node is not None
@@ -70,7 +76,9 @@ def test_annotation_only_builds_typed_strategies() -> None:
     assert "st.none()" in params["maybe"].strategy and "st.floats(" in params["maybe"].strategy
     assert plan.returns == "int"
     for value in samples(params["xs"].strategy):
-        assert isinstance(value, list) and all(isinstance(v, int) and -1000 <= v <= 1000 for v in value)
+        assert isinstance(value, list) and all(
+            isinstance(v, int) and -1000 <= v <= 1000 for v in value
+        )
 
 
 def test_examples_narrow_the_domain_of_an_annotated_parameter() -> None:
@@ -211,7 +219,9 @@ def test_unknown_parameters_get_only_a_generic_guess_with_the_reason() -> None:
 def test_unsupported_targets_skip_with_a_reason() -> None:
     made = strategies.plan(target("def f(*args, **kwargs):\n    return args\n"))
     assert isinstance(made, Skip) and "no parameters" in made.reason
-    made = strategies.plan(target("def inner(x: int):\n    return x\n", kind="nested", qualname="outer.inner"))
+    made = strategies.plan(
+        target("def inner(x: int):\n    return x\n", kind="nested", qualname="outer.inner")
+    )
     assert isinstance(made, Skip) and "nested" in made.reason
 
 
@@ -249,16 +259,34 @@ def test_examples_that_raise_stay_out_of_the_domain() -> None:
 def test_methods_need_a_no_argument_constructor() -> None:
     module = "class Box:\n    def size(self, n: int) -> int:\n        return n\n\nclass Needs:\n    def __init__(self, x):\n        self.x = x\n    def size(self, n: int) -> int:\n        return n\n"
     ok = strategies.plan(
-        target("def size(self, n: int) -> int:\n    return n\n", kind="method", qualname="Box.size", class_name="Box"),
+        target(
+            "def size(self, n: int) -> int:\n    return n\n",
+            kind="method",
+            qualname="Box.size",
+            class_name="Box",
+        ),
         module,
     )
-    assert isinstance(ok, ArgPlan) and ok.construct == "Box" and [p.name for p in ok.params] == ["n"]
+    assert (
+        isinstance(ok, ArgPlan) and ok.construct == "Box" and [p.name for p in ok.params] == ["n"]
+    )
     no = strategies.plan(
-        target("def size(self, n: int) -> int:\n    return n\n", kind="method", qualname="Needs.size", class_name="Needs"),
+        target(
+            "def size(self, n: int) -> int:\n    return n\n",
+            kind="method",
+            qualname="Needs.size",
+            class_name="Needs",
+        ),
         module,
     )
     assert isinstance(no, Skip) and "constructor" in no.reason
-    static = strategies.plan(target("@staticmethod\ndef size(n: int) -> int:\n    return n\n", kind="staticmethod", qualname="Needs.size"))
+    static = strategies.plan(
+        target(
+            "@staticmethod\ndef size(n: int) -> int:\n    return n\n",
+            kind="staticmethod",
+            qualname="Needs.size",
+        )
+    )
     assert isinstance(static, ArgPlan) and [p.name for p in static.params] == ["n"]
 
 
@@ -267,7 +295,12 @@ def test_infer_mixed_kinds_and_nesting() -> None:
     source = strategies.render(shape)  # type: ignore[arg-type]
     assert source is not None and source.startswith("st.lists(st.lists(st.integers(")
     mixed = strategies.render(strategies.infer(["a", 3, None]))  # type: ignore[arg-type]
-    assert mixed is not None and "st.none()" in mixed and "st.text(" in mixed and "st.integers(" in mixed
+    assert (
+        mixed is not None
+        and "st.none()" in mixed
+        and "st.text(" in mixed
+        and "st.integers(" in mixed
+    )
     assert strategies.infer([object()]) is None
 
 
@@ -282,7 +315,10 @@ def test_values_mined_from_prose_when_no_example_parses() -> None:
             """
         '''
     )
-    assert all(isinstance(v, list) and all(isinstance(i, int) for i in v) for v in samples(plan.params[0].strategy))
+    assert all(
+        isinstance(v, list) and all(isinstance(i, int) for i in v)
+        for v in samples(plan.params[0].strategy)
+    )
     happy = planned(
         '''
         def is_happy(s):
@@ -292,7 +328,9 @@ def test_values_mined_from_prose_when_no_example_parses() -> None:
         '''
     )
     assert [e.args for e in happy.examples] == [("'a'",), ("'abcd'",)]
-    assert strategies.mined_values("grid : [[0, 1], [1, 0]]\nbucket_capacity : 2", "capacity") == [2]
+    assert strategies.mined_values("grid : [[0, 1], [1, 0]]\nbucket_capacity : 2", "capacity") == [
+        2
+    ]
 
 
 def test_prose_types_for_bare_parameters() -> None:
@@ -317,7 +355,10 @@ def test_calls_nested_in_an_expression_give_arguments_but_no_expected_value() ->
         '''
     )
     assert [(e.args, e.expected) for e in plan.examples] == [(("[1, 2]",), None)]
-    assert all(isinstance(v, list) and v and all(isinstance(i, int) for i in v) for v in samples(plan.params[0].strategy))
+    assert all(
+        isinstance(v, list) and v and all(isinstance(i, int) for i in v)
+        for v in samples(plan.params[0].strategy)
+    )
 
 
 def test_grids_stay_rectangular_and_square() -> None:
@@ -327,7 +368,9 @@ def test_grids_stay_rectangular_and_square() -> None:
     for grid in samples(source, 80):
         assert len({len(row) for row in grid}) == 1 and len(grid) == len(grid[0])  # type: ignore[arg-type, index]
     wide = strategies.render(strategies.widen(shape))  # type: ignore[arg-type]
-    assert wide is not None and any(len(g) != len(g[0]) if g and g[0] else True for g in samples(wide, 200))  # type: ignore[arg-type, index]
+    assert wide is not None and any(
+        len(g) != len(g[0]) if g and g[0] else True for g in samples(wide, 200)
+    )  # type: ignore[arg-type, index]
 
 
 def test_strings_with_a_few_numeric_layouts() -> None:

@@ -452,10 +452,12 @@ def property_finding(
         value=outcome.get("value", ""),
     )
     kind = {"crash": Kind.CRASH, "timeout": Kind.TIMEOUT}.get(prop, Kind.BUG)
-    # a hang or a resource limit on an inferred input may mean the input is outside the domain
-    # (too large, a precondition only the prose states), and a name only suggests idempotence
+    # a hang or a resource limit on a generated input may mean the input is outside the domain
+    # (too large, a precondition only the prose states), unless base or a docstring example vouches
+    # for the input; and a name only suggests idempotence
     limit = prop == "timeout" or outcome.get("raised") in _LIMIT_ERRORS
-    weak = (limit and not regression) or prop == "idempotence"
+    certain = regression or bool(failure.get("from_example"))
+    weak = (limit and not certain) or prop == "idempotence"
     severity = Severity.WARNING if weak else None
     frames = tuple(failure.get("traceback", []))
     return Finding(
@@ -473,7 +475,11 @@ def property_finding(
         reproduces=bool(failure.get("reproduces")),
         base_fails_same=False if regression else None,
         reproducer=_reproducer(target, spec, failure, max_examples),
-        details={"property": prop, "args": failure.get("args", {})},
+        details={
+            "property": prop,
+            "args": failure.get("args", {}),
+            "from_example": failure.get("from_example"),
+        },
     )
 
 

@@ -144,6 +144,7 @@ class Found:
     """The last (after shrinking: the minimal) failing input of a property test."""
 
     problem: Problem | None = None
+    from_example: bool = False  # a docstring example: certainly inside the domain
     args: list[Any] | None = None
     kwargs: dict[str, Any] | None = None
 
@@ -168,6 +169,7 @@ def _confirm(
             hypo.reject()
         return False
     found.problem, found.args, found.kwargs = problem, args, kwargs
+    found.from_example = explicit
     return True
 
 
@@ -209,6 +211,7 @@ def _report(
         "detail": problem.detail,
         "traceback": hypo.frames(problem.outcome.error, fn.file) if problem.outcome.error else [],
         "reproduces": again is not None and again.prop == problem.prop,
+        "from_example": found.from_example,
     }
 
 
