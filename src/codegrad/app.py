@@ -11,7 +11,7 @@ from pathlib import Path
 from codegrad import changes, gitops
 from codegrad.checks.base import Check, CheckContext
 from codegrad.errors import UsageError
-from codegrad.model import CheckResult, Evidence, Finding, Kind, Outcome, Target, Workspace
+from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target, Workspace
 from codegrad.progress import Progress, Silent
 from codegrad.settings import Settings
 
@@ -57,7 +57,7 @@ def run_checks(
             result = check.run(targets, ctx)
         except UsageError:
             raise  # the user's mistake (e.g. a bad test command): exit 2 with its message
-        except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
+        except Exception as exc:
             log.exception("check %s failed", check.name)
             broken.append(f"internal error in the {check.name} check: {type(exc).__name__}: {exc}")
             continue
@@ -126,8 +126,10 @@ def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
             deadline=deadline,
             progress=progress,
         )
-        evidence = Evidence(targets=evidence.targets, results=(_syntax_result(syntax), *evidence.results))
-        fixes: tuple = ()
+        evidence = Evidence(
+            targets=evidence.targets, results=(_syntax_result(syntax), *evidence.results)
+        )
+        fixes: tuple[Fix, ...] = ()
         if settings.fix and settings.llm_configured:
             from codegrad import refine
 
@@ -142,7 +144,9 @@ def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
             )
             notes.extend(refine.last_notes())
         elif settings.fix:
-            notes.append("--fix asked for, but no LLM is configured (set OPENAI_API_KEY or --llm-base-url)")
+            notes.append(
+                "--fix asked for, but no LLM is configured (set OPENAI_API_KEY or --llm-base-url)"
+            )
     progress.done()
     return Outcome(
         base=base,

@@ -21,29 +21,59 @@ INTERNAL_NOTE = "internal error"
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo", default=".", help="the git repository to verify (default: .)")
-    parser.add_argument("--config", help="a TOML file with a [tool.codegrad] table (default: the repo's pyproject.toml)")
+    parser.add_argument(
+        "--config",
+        help="a TOML file with a [tool.codegrad] table (default: the repo's pyproject.toml)",
+    )
     parser.add_argument("--format", choices=FORMATS, help="report format (default: markdown)")
     parser.add_argument("--output", help="write the report to this file (default: stdout)")
-    parser.add_argument("--fail-on", choices=FAIL_LEVELS, help="lowest severity that fails the run (default: error)")
-    parser.add_argument("--checks", help=f"comma-separated checks to run (default: all but llm-checks)")
-    parser.add_argument("--test-command", help="the project's test command (default: python -m pytest)")
-    parser.add_argument("--max-examples", type=int, help="Hypothesis examples per property (default: 100)")
+    parser.add_argument(
+        "--fail-on", choices=FAIL_LEVELS, help="lowest severity that fails the run (default: error)"
+    )
+    parser.add_argument(
+        "--checks", help="comma-separated checks to run (default: all but llm-checks)"
+    )
+    parser.add_argument(
+        "--test-command", help="the project's test command (default: python -m pytest)"
+    )
+    parser.add_argument(
+        "--max-examples", type=int, help="Hypothesis examples per property (default: 100)"
+    )
     parser.add_argument("--budget-seconds", type=float, help="wall-clock budget for the whole run")
-    parser.add_argument("--function-timeout", type=float, help="seconds for one check on one function")
+    parser.add_argument(
+        "--function-timeout", type=float, help="seconds for one check on one function"
+    )
     parser.add_argument("--seed", type=int, help="seed for generated inputs and sampled LLM steps")
     llm = parser.add_argument_group("LLM refinement (any OpenAI-compatible endpoint)")
-    llm.add_argument("--fix", action="store_true", default=None, help="refine functions with findings")
-    llm.add_argument("--apply", action="store_true", default=None, help="write verified fixes into the working tree")
-    llm.add_argument("--llm-base-url", help="endpoint base URL (default: $OPENAI_BASE_URL or OpenAI)")
+    llm.add_argument(
+        "--fix", action="store_true", default=None, help="refine functions with findings"
+    )
+    llm.add_argument(
+        "--apply",
+        action="store_true",
+        default=None,
+        help="write verified fixes into the working tree",
+    )
+    llm.add_argument(
+        "--llm-base-url", help="endpoint base URL (default: $OPENAI_BASE_URL or OpenAI)"
+    )
     llm.add_argument("--llm-model", help="model name (default: $OPENAI_MODEL or gpt-4o-mini)")
-    llm.add_argument("--llm-cache", help="folder for the on-disk response cache (replayable offline)")
-    llm.add_argument("--max-iterations", type=int, help="refinement steps per function (default: 4)")
+    llm.add_argument(
+        "--llm-cache", help="folder for the on-disk response cache (replayable offline)"
+    )
+    llm.add_argument(
+        "--max-iterations", type=int, help="refinement steps per function (default: 4)"
+    )
     llm.add_argument("--budget-usd", type=float, help="stop refining after spending this much")
     llm.add_argument("--budget-calls", type=int, help="stop refining after this many LLM calls")
     llm.add_argument("--budget-tokens", type=int, help="stop refining after this many tokens")
     out = parser.add_mutually_exclusive_group()
-    out.add_argument("--progress", dest="progress", action="store_true", default=None, help="show progress")
-    out.add_argument("--no-progress", "-q", dest="progress", action="store_false", help="no progress lines")
+    out.add_argument(
+        "--progress", dest="progress", action="store_true", default=None, help="show progress"
+    )
+    out.add_argument(
+        "--no-progress", "-q", dest="progress", action="store_false", help="no progress lines"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
 
 
@@ -55,7 +85,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"codegrad {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     review = sub.add_parser("review", help="review the functions changed between two revisions")
-    review.add_argument("--base", help="base revision (default: merge-base with the default branch)")
+    review.add_argument(
+        "--base", help="base revision (default: merge-base with the default branch)"
+    )
     review.add_argument("--head", help="head revision (default: HEAD)")
     _add_common(review)
     action = sub.add_parser("action", help="run as a GitHub Action step (reads GITHUB_* variables)")
@@ -91,7 +123,9 @@ _SETTING_FLAGS = (
 def settings_from_args(args: argparse.Namespace) -> Settings:
     repo = Path(args.repo)
     if not repo.is_dir():
-        raise UsageError(f"--repo {args.repo}: no such directory; give the path of a git repository")
+        raise UsageError(
+            f"--repo {args.repo}: no such directory; give the path of a git repository"
+        )
     flags: dict[str, Any] = {name: getattr(args, name, None) for name in _SETTING_FLAGS}
     flags["config"] = args.config
     return build(repo, flags)
@@ -105,7 +139,9 @@ def write_report(text: str, output: Path | None) -> None:
         return
     output = output.expanduser()
     if not output.parent.is_dir():
-        raise UsageError(f"--output {output}: folder {output.parent} does not exist; create it first")
+        raise UsageError(
+            f"--output {output}: folder {output.parent} does not exist; create it first"
+        )
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -171,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("codegrad: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into exit 3
+    except Exception as exc:
         if os.environ.get("CODEGRAD_DEBUG"):
             raise
         print(

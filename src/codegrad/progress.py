@@ -12,7 +12,9 @@ from codegrad.sandbox import redact
 class Progress:
     """Reports steps of a run; silent when disabled."""
 
-    def __init__(self, *, enabled: bool = True, stream: TextIO | None = None, tty: bool | None = None) -> None:
+    def __init__(
+        self, *, enabled: bool = True, stream: TextIO | None = None, tty: bool | None = None
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = enabled
         self.tty = self.stream.isatty() if tty is None else tty

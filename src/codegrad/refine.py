@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codegrad import changes, gitops, gradient, patch, prompts
-from codegrad.llm import LLM, Budget, BudgetExceeded, Usage
+from codegrad.llm import LLM, Budget, BudgetExceeded, LLMError, MeteredLLM, PriceTable, Usage
 from codegrad.model import Evidence, Finding, Fix, Loss, Outcome, Target, Workspace
 from codegrad.progress import Progress, Silent
 from codegrad.settings import Settings
@@ -83,11 +83,16 @@ def judge(before: Sequence[Finding], after: Sequence[Finding]) -> tuple[bool, st
         first = added[0]
         return False, f"new failure ({first.check}/{first.kind.value}): {first.message[:200]}"
     if Loss.of(after).total >= Loss.of(before).total:
-        return False, f"loss did not decrease ({Loss.of(before).total:g} -> {Loss.of(after).total:g})"
+        return (
+            False,
+            f"loss did not decrease ({Loss.of(before).total:g} -> {Loss.of(after).total:g})",
+        )
     return True, "accepted"
 
 
-def is_verified(initial: Sequence[Finding], final: Sequence[Finding], ran_checks: Iterable[str]) -> bool:
+def is_verified(
+    initial: Sequence[Finding], final: Sequence[Finding], ran_checks: Iterable[str]
+) -> bool:
     """A fix is verified when it removes findings, adds none, and the required checks pass."""
     ok, _ = judge(initial, final)
     required_failures = [f for f in final if f.check in REQUIRED_CHECKS and f.level.rank >= 3]
@@ -99,15 +104,14 @@ def _fingerprint_source(source: str) -> str:
     return hashlib.sha256(normalised.encode()).hexdigest()
 
 
-def _history(state: LoopState) -> list[prompts.HistoryItem]:
+def _history(state: LoopState) -> list[prompts.Attempt]:
     items = []
     for attempt in state.attempts[-HISTORY_LIMIT:]:
-        diff = patch.unified_diff(state.target.path, state.target.source + "\n", attempt.source + "\n")
+        diff = patch.unified_diff(state.target.path, state.target.source, attempt.source)
         items.append(
-            prompts.HistoryItem(
-                source=attempt.source,
+            prompts.Attempt(
                 diff=diff,
-                verdict=attempt.verdict,
+                outcome=attempt.verdict,
                 loss=attempt.loss.total if attempt.loss else None,
             )
         )
@@ -147,41 +151,29 @@ def retarget(target: Target, new_file: str) -> Target | None:
     return None
 
 
-def step(
-    state: LoopState,
-    *,
-    llm: LLM,
-    budget: Budget,
-    usage: Usage,
-    options: Options,
-    iteration: int,
-    settings: Settings,
-) -> list[str]:
+def step(state: LoopState, *, llm: LLM, options: Options, iteration: int) -> list[str]:
     """Critic then update; returns raw candidate answers (one per sample)."""
     evidence_text = gradient.textual_gradient(state.target, state.best_findings)
     history = _history(state) if options.history else []
     feedback = evidence_text
     current = replace(state.target, source=state.best_source)
     if options.critic:
-        budget.check()
-        messages = prompts.critic(current, evidence=evidence_text, history=history)
+        messages = prompts.fit(prompts.critic(current, evidence=evidence_text, history=history))
         reply = llm.complete(messages, temperature=0.0, seed=options.seed, max_tokens=512)
-        usage.add(reply)
-        budget.spend(reply)
-        feedback = reply.text
+        if not prompts.says_no_changes(reply.text):
+            feedback = reply.text
     answers = []
     for sample in range(options.candidates_per_step):
-        budget.check()
         greedy = iteration == 0 and sample == 0
-        messages = prompts.update(current, feedback=feedback, evidence=evidence_text, history=history)
+        messages = prompts.fit(
+            prompts.update(current, feedback=feedback, evidence=evidence_text, history=history)
+        )
         reply = llm.complete(
             messages,
             temperature=0.0 if greedy else options.temperature,
             seed=options.seed + iteration * 97 + sample,
             max_tokens=1024,
         )
-        usage.add(reply)
-        budget.spend(reply)
         answers.append(reply.text)
     return answers
 
@@ -199,7 +191,9 @@ def consider(
     """Parse, confine, verify and judge one candidate; update the best-so-far when accepted."""
     extracted = patch.extract_function(answer, state.target.name)
     if extracted.problem or not extracted.source:
-        return Attempt(iteration, answer[:2000], None, f"invalid: {extracted.problem or 'no function found'}")
+        return Attempt(
+            iteration, answer[:2000], None, f"invalid: {extracted.problem or 'no function found'}"
+        )
     source = extracted.source
     key = _fingerprint_source(source)
     if key in state.seen:
@@ -212,10 +206,14 @@ def consider(
     new_target = retarget(state.target, new_file)
     if new_target is None:
         return Attempt(iteration, source, None, "invalid: the function is gone after the edit")
-    tree = candidate_tree(head_root, scratch / f"candidate-{iteration}", state.target.path, new_file)
+    tree = candidate_tree(
+        head_root, scratch / f"candidate-{iteration}", state.target.path, new_file
+    )
     findings = verify(new_target, tree)
     ok, why = judge(state.best_findings, findings) if options.gate else (True, "accepted (no gate)")
-    attempt = Attempt(iteration, source, Loss.of(findings), "accepted" if ok else f"rejected: {why}", findings)
+    attempt = Attempt(
+        iteration, source, Loss.of(findings), "accepted" if ok else f"rejected: {why}", findings
+    )
     if ok:
         state.best_source = source
         state.best_findings = findings
@@ -227,8 +225,7 @@ def refine_target(
     findings: Sequence[Finding],
     *,
     file_source: str,
-    llm: LLM,
-    budget: Budget,
+    llm: MeteredLLM,
     verify: Verifier,
     scratch: Path,
     head_root: Path,
@@ -245,39 +242,66 @@ def refine_target(
         initial_findings=tuple(findings),
     )
     state.seen.add(_fingerprint_source(target.source))
-    usage = Usage()
+    before = replace(llm.usage, unpriced_models=set(llm.usage.unpriced_models))
     stop = "iteration limit"
+    repeats = 0
     for iteration in range(options.max_iterations):
         if state.best_loss.count == 0:
             stop = "zero loss"
             break
         try:
-            answers = step(
-                state, llm=llm, budget=budget, usage=usage, options=options, iteration=iteration, settings=settings
-            )
+            answers = step(state, llm=llm, options=options, iteration=iteration)
         except BudgetExceeded as exc:
-            stop = f"budget: {exc}"
+            stop = f"budget: {exc.reason}"
+            break
+        except LLMError as exc:
+            stop = f"LLM error: {exc}"
             break
         for answer in answers:
             attempt = consider(
-                state, answer, iteration=iteration, verify=verify, scratch=scratch, head_root=head_root, options=options
+                state,
+                answer,
+                iteration=iteration,
+                verify=verify,
+                scratch=scratch,
+                head_root=head_root,
+                options=options,
             )
             log.info("%s iteration %d: %s", target.key, iteration, attempt.verdict)
             state.attempts.append(attempt)
-        if state.attempts and all(a.verdict.startswith("identical") for a in state.attempts[-len(answers) :]):
-            if options.temperature == 0.0 or options.candidates_per_step == 1 and iteration > 0:
-                stop = "identical candidate"
-                break
+        repeats = repeats + 1 if _all_identical(state.attempts[-len(answers) :]) else 0
+        # Identical candidates stop the loop: at once when decoding is greedy (the next answer
+        # would be the same again), after two such steps when later steps sample.
+        if repeats and (options.temperature == 0.0 or repeats >= 2):
+            stop = "identical candidate"
+            break
     else:
         if state.best_loss.count == 0:
             stop = "zero loss"
-    return _fix_from(state, usage=usage, stop=stop, ran_checks=ran_checks)
+    return _fix_from(state, usage=_spent(before, llm.usage), stop=stop, ran_checks=ran_checks)
+
+
+def _all_identical(attempts: Sequence[Attempt]) -> bool:
+    return bool(attempts) and all(a.verdict.startswith("identical") for a in attempts)
+
+
+def _spent(before: Usage, after: Usage) -> Usage:
+    return Usage(
+        calls=after.calls - before.calls,
+        cached_calls=after.cached_calls - before.cached_calls,
+        prompt_tokens=after.prompt_tokens - before.prompt_tokens,
+        completion_tokens=after.completion_tokens - before.completion_tokens,
+        cost_usd=after.cost_usd - before.cost_usd,
+        notional_usd=after.notional_usd - before.notional_usd,
+    )
 
 
 def _fix_from(state: LoopState, *, usage: Usage, stop: str, ran_checks: Iterable[str]) -> Fix:
     target = state.target
     changed = _fingerprint_source(state.best_source) != _fingerprint_source(target.source)
-    new_file = patch.splice(state.file_source, target, state.best_source) if changed else state.file_source
+    new_file = (
+        patch.splice(state.file_source, target, state.best_source) if changed else state.file_source
+    )
     remaining_keys = {gate_key(f) for f in state.best_findings}
     fixed = tuple(f for f in state.initial_findings if gate_key(f) not in remaining_keys)
     initial_keys = {gate_key(f) for f in state.initial_findings}
@@ -297,6 +321,20 @@ def _fix_from(state: LoopState, *, usage: Usage, stop: str, ran_checks: Iterable
         cost_usd=usage.cost_usd,
         calls=usage.calls,
         stop_reason=stop,
+    )
+
+
+def metered(llm: LLM, settings: Settings) -> MeteredLLM:
+    """Wrap any LLM in the usage meter and the settings' budget (a MeteredLLM is kept as it is)."""
+    if isinstance(llm, MeteredLLM):
+        return llm
+    budget = Budget(
+        max_calls=settings.budget_calls,
+        max_tokens=settings.budget_tokens,
+        max_usd=settings.budget_usd,
+    )
+    return MeteredLLM(
+        llm, model=settings.llm_model, budget=budget, prices=PriceTable(dict(settings.llm_prices))
     )
 
 
@@ -323,8 +361,7 @@ def refine_all(
 
     progress = progress or Silent()
     _NOTES.clear()
-    client = llm or build_client(settings)
-    budget = Budget.from_settings(settings)
+    client = build_client(settings) if llm is None else metered(llm, settings)
     options = Options(
         max_iterations=settings.max_iterations,
         temperature=settings.temperature,
@@ -359,7 +396,6 @@ def refine_all(
             findings,
             file_source=file_source,
             llm=client,
-            budget=budget,
             verify=verify,
             scratch=scratch,
             head_root=workspace.head_root,
@@ -381,11 +417,16 @@ def apply_fixes(outcome: Outcome, settings: Settings) -> list[str]:
     dirty = set(gitops.changed_paths_dirty(settings.repo, sorted({f.path for f in verified})))
     for fix in verified:
         if fix.path in dirty:
-            messages.append(f"not applied to {fix.path}: it has uncommitted changes; commit or stash them first")
+            messages.append(
+                f"not applied to {fix.path}: it has uncommitted changes; commit or stash them first"
+            )
             continue
         path = settings.repo / fix.path
         current = path.read_text(encoding="utf-8")
-        target = next((t for t in changes.all_functions(fix.path, current) if t.qualname == fix.function), None)
+        target = next(
+            (t for t in changes.all_functions(fix.path, current) if t.qualname == fix.function),
+            None,
+        )
         if target is None:
             messages.append(f"not applied: {fix.function} not found in {fix.path}")
             continue

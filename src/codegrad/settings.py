@@ -19,7 +19,14 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 FORMATS = ("markdown", "json", "sarif")
 FAIL_LEVELS = ("note", "warning", "error", "never")
-ALL_CHECKS = ("project-tests", "docstrings", "properties", "differential", "efficiency", "llm-checks")
+ALL_CHECKS = (
+    "project-tests",
+    "docstrings",
+    "properties",
+    "differential",
+    "efficiency",
+    "llm-checks",
+)
 DEFAULT_CHECKS = ("project-tests", "docstrings", "properties", "differential", "efficiency")
 DEFAULT_EXCLUDE = (
     "tests/**",
@@ -68,7 +75,9 @@ class Settings:
     llm_api_key: str | None = field(default=None, repr=False)
     llm_timeout: float = 120.0
     llm_cache: Path | None = None
-    llm_prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # model -> USD per 1M in/out
+    llm_prices: Mapping[str, tuple[float, float]] = field(
+        default_factory=dict
+    )  # model -> USD per 1M in/out
     max_iterations: int = 4
     budget_usd: float | None = None
     budget_calls: int | None = None
@@ -118,9 +127,10 @@ _CONFIG_KEYS = {
 
 def _coerce(name: str, value: Any, where: str) -> Any:
     """Convert a raw config/env/flag value to the field's type, or raise UsageError naming it."""
-    default = _FIELD_TYPES[name].default
-    if default is dataclasses.MISSING:
-        default = _FIELD_TYPES[name].default_factory()  # type: ignore[misc]
+    spec = _FIELD_TYPES[name]
+    default: Any = spec.default
+    if default is dataclasses.MISSING and spec.default_factory is not dataclasses.MISSING:
+        default = spec.default_factory()  # type: ignore[operator]
     try:
         if name in ("include", "exclude", "checks"):
             items = value.split(",") if isinstance(value, str) else list(value)
@@ -159,17 +169,19 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         if isinstance(default, float) or name == "budget_usd":
             if isinstance(value, bool):
                 raise TypeError("expected a number")
-            number = float(value)
-            if number < 0:
+            real = float(value)
+            if real < 0:
                 raise ValueError("must not be negative")
-            return number
+            return real
         if isinstance(default, Path) or name in ("output", "llm_cache"):
             return Path(str(value))
         text = str(value)
     except UsageError:
         raise
     except (TypeError, ValueError, IndexError) as exc:
-        raise UsageError(f"{where}: bad value {value!r} for {name.replace('_', '-')}: {exc}") from None
+        raise UsageError(
+            f"{where}: bad value {value!r} for {name.replace('_', '-')}: {exc}"
+        ) from None
     if name == "format" and text not in FORMATS:
         raise UsageError(f"{where}: bad format {text!r}; choose from {', '.join(FORMATS)}")
     if name == "fail_on" and text not in FAIL_LEVELS:
@@ -185,7 +197,9 @@ def read_pyproject(repo: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: not valid TOML ({exc}); fix the file or remove [tool.codegrad]") from None
+        raise UsageError(
+            f"{path}: not valid TOML ({exc}); fix the file or remove [tool.codegrad]"
+        ) from None
     table = data.get("tool", {}).get("codegrad", {})
     if not isinstance(table, dict):
         raise UsageError(f"{path}: [tool.codegrad] must be a table")
@@ -238,9 +252,13 @@ def build(repo: Path, flags: Mapping[str, Any], env: Mapping[str, str] | None = 
     if config_path:
         path = Path(str(config_path))
         if not path.is_file():
-            raise UsageError(f"--config {config_path}: no such file; give a TOML file with a [tool.codegrad] table")
+            raise UsageError(
+                f"--config {config_path}: no such file; give a TOML file with a [tool.codegrad] table"
+            )
         try:
-            table = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("codegrad", {})
+            table = (
+                tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("codegrad", {})
+            )
         except tomllib.TOMLDecodeError as exc:
             raise UsageError(f"--config {config_path}: not valid TOML ({exc})") from None
         merged.update(from_config(table, str(path)))

@@ -44,7 +44,7 @@ def equivalent(a: Any, b: Any, rel_tol: float = 1e-6, abs_tol: float = 1e-9, _de
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         if type(a) is not type(b) or len(a) != len(b):
             return False
-        return all(equivalent(x, y, rel_tol, abs_tol, _depth + 1) for x, y in zip(a, b))
+        return all(equivalent(x, y, rel_tol, abs_tol, _depth + 1) for x, y in zip(a, b, strict=False))
     if isinstance(a, dict) and isinstance(b, dict):
         if a.keys() != b.keys():
             return False
