@@ -332,3 +332,16 @@ def test_hang_on_a_docstring_example_is_an_error(tmp_path: Path) -> None:
     finding = one(result)
     assert finding.kind is Kind.TIMEOUT and finding.input == "settle(3)"
     assert finding.level is Severity.ERROR and finding.details["from_example"] is True
+
+
+def test_generators_are_consumed(tmp_path: Path) -> None:
+    result, _ = run_check(
+        tmp_path,
+        """
+        def inverses(xs: list[int]):
+            for x in xs:
+                yield 1 / x
+        """,
+    )
+    finding = one(result)
+    assert finding.kind is Kind.CRASH and finding.input == "inverses([0])"

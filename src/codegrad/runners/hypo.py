@@ -8,6 +8,7 @@ import copy
 import faulthandler
 import inspect
 import io
+import itertools
 import json
 import os
 import random
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from codegrad.runners import loader, values
+
+GENERATOR_LIMIT = 10_000  # items taken from a generator the target returns
 
 
 class _Alarm(BaseException):
@@ -58,7 +61,7 @@ class Outcome:
 def _message(error: BaseException, limit: int = 300) -> str:
     try:
         text = str(error)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a broken __str__ must not break the report
         text = ""
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -69,7 +72,7 @@ def _literal_repr(value: Any, limit: int = 2000) -> str | None:
         text = repr(value)
         if len(text) > limit or literal(text) != value:
             return None
-    except Exception:
+    except Exception:  # noqa: BLE001 - not a literal (or a broken __repr__/__eq__)
         return None
     return text
 
@@ -116,13 +119,15 @@ def call(
                 value = fn(*args, **kwargs)
                 if inspect.iscoroutine(value):
                     value = asyncio.run(value)
+                if inspect.isgenerator(value):  # a generator's body only runs when consumed
+                    value = list(itertools.islice(value, GENERATOR_LIMIT))
             signal.setitimer(signal.ITIMER_REAL, 0)
             return Outcome(value=value)
         except _Alarm:
             return Outcome(timed_out=True)
         except (OutOfTime, KeyboardInterrupt):
             raise
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are failures of fn too
             signal.setitimer(signal.ITIMER_REAL, 0)
             return Outcome(error=exc)
         finally:
@@ -236,7 +241,7 @@ def call_text(label: str, args: list[Any], kwargs: dict[str, Any]) -> str:
 def _arg_repr(value: Any) -> str:
     try:
         return repr(value)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a broken __repr__
         return values.describe(value)
 
 
@@ -376,7 +381,7 @@ def main(run_target: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]])
             result = run_target(spec, target)
         except loader.LoadError as exc:
             result = {"status": "skipped", "reason": str(exc)}
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - one broken target must not stop the others
             result = {"status": "error", "reason": f"{type(exc).__name__}: {exc}"}
         result["seconds"] = round(time.monotonic() - started, 3)
         results.done(target["key"], result)
