@@ -118,6 +118,75 @@ def _history(state: LoopState) -> list[prompts.Attempt]:
     return items
 
 
+def _docstring_span(source: str) -> tuple[int, int, int] | None:
+    """(first line, last line, column) of the function's docstring in source, 0-based lines."""
+    import ast
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return None
+    node = next(
+        (n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None
+    )
+    if node is None or not node.body:
+        return None
+    first = node.body[0]
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        return first.lineno - 1, (first.end_lineno or first.lineno) - 1, first.col_offset
+    return None
+
+
+def keep_docstring(original: str, candidate: str) -> str:
+    """The candidate with the original docstring: the spec and its examples are not the LLM's to edit.
+
+    Otherwise a candidate could "pass" the docstring examples by deleting them.
+    """
+    import ast
+    import textwrap
+
+    old = _docstring_span(original)
+    if old is None:
+        return candidate
+    indent_of = len(original.splitlines()[0]) - len(original.splitlines()[0].lstrip())
+    doc_lines = [
+        line[indent_of:] if line[:indent_of].isspace() else line.lstrip()
+        for line in original.splitlines()[old[0] : old[1] + 1]
+    ]
+    doc_lines = textwrap.dedent("\n".join(doc_lines)).splitlines()
+    cand_lines = candidate.splitlines()
+    new = _docstring_span(candidate)
+    try:
+        tree = ast.parse(textwrap.dedent(candidate))
+    except SyntaxError:
+        return candidate
+    node = next(
+        (n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None
+    )
+    if node is None or not node.body:
+        return candidate
+    base_indent = len(cand_lines[0]) - len(cand_lines[0].lstrip()) if cand_lines else 0
+    body_col = base_indent + node.body[0].col_offset
+    shaped = [(" " * body_col + line) if line.strip() else "" for line in doc_lines]
+    if new is not None:
+        start, end = new[0], new[1]
+    else:
+        start = end = node.body[0].lineno - 1
+        end = start - 1
+    merged = cand_lines[:start] + shaped + cand_lines[end + 1 :]
+    text = "\n".join(merged) + ("\n" if candidate.endswith("\n") else "")
+    try:
+        ast.parse(textwrap.dedent(text))
+    except SyntaxError:
+        return candidate
+    return text
+
+
 def candidate_tree(head_root: Path, dest: Path, relpath: str, new_file: str) -> Path:
     """A copy of head with one file replaced; other files are hard links (cheap, read-only use)."""
     if dest.exists():
@@ -194,7 +263,11 @@ def consider(
         return Attempt(
             iteration, answer[:2000], None, f"invalid: {extracted.problem or 'no function found'}"
         )
-    source = extracted.source
+    source = keep_docstring(state.target.source, extracted.source)
+    if _docstring_span(state.target.source) and not _docstring_span(source):
+        return Attempt(
+            iteration, source, None, "invalid: the docstring (the specification) must stay"
+        )
     key = _fingerprint_source(source)
     if key in state.seen:
         return Attempt(iteration, source, None, "identical: this exact version was tried before")
