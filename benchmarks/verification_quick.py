@@ -8,6 +8,7 @@ checks run directly on Targets built from it. Reported per check:
 Hidden tests are never read: only prompt (signature + docstring) and the solutions.
 
     python benchmarks/verification_quick.py [--tasks 0,5,47] [--limit N] [--jobs 2] [--json out.json]
+        [--seed 0] [--max-examples 100] [--settings new-code,regression] [--variants canonical,buggy]
 """
 
 from __future__ import annotations
@@ -56,7 +57,11 @@ def _targets(source: str, base_source: str | None) -> list[Any]:
 
 
 def run_case(
-    task: dict[str, Any], setting: str, variant: str, checks: tuple[str, ...]
+    task: dict[str, Any],
+    setting: str,
+    variant: str,
+    checks: tuple[str, ...],
+    knobs: dict[str, Any],
 ) -> dict[str, Any]:
     """One (task, setting, variant): run the checks, summarise the findings."""
     from codegrad.checks.base import CheckContext
@@ -87,7 +92,7 @@ def run_case(
         targets = _targets(head_source, base_source)
         row["functions"] = len(targets)
         ctx = CheckContext(
-            settings=Settings(),
+            settings=Settings(**knobs),
             workspace=Workspace(head_root=root / "head", base_root=base_root),
             scratch=root / "scratch",
             deadline=time.monotonic() + 600,
@@ -164,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checks", default="properties,differential")
     parser.add_argument("--settings", default="new-code,regression")
     parser.add_argument("--json", type=Path, help="write every row here")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-examples", type=int, default=100)
+    parser.add_argument("--variants", default="canonical,buggy", help="new-code variants to run")
     args = parser.parse_args(argv)
     if not args.data.is_file():
         print(f"verification_quick: no data at {args.data}; pass --data PATH", file=sys.stderr)
@@ -177,8 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     checks = tuple(c.strip() for c in args.checks.split(",") if c.strip())
     cases = []
     for setting in args.settings.split(","):
-        variants = ("canonical", "buggy") if setting == "new-code" else ("buggy",)
-        cases += [(t, setting, v, checks) for t in tasks for v in variants]
+        variants = tuple(args.variants.split(",")) if setting == "new-code" else ("buggy",)
+        knobs = {"seed": args.seed, "max_examples": args.max_examples}
+        cases += [(t, setting, v, checks, knobs) for t in tasks for v in variants]
     started = time.monotonic()
     rows: list[dict[str, Any]] = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
