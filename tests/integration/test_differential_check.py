@@ -211,3 +211,19 @@ def test_head_that_hangs_is_a_difference(tmp_path: Path) -> None:
     )
     finding = one(result)
     assert finding.actual == "did not finish in time" and finding.input == "countdown(-1)"
+
+
+def test_changed_signature_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        """
+        def scale(x: int) -> int:
+            return 2 * x
+        """,
+        """
+        def scale(x: int, factor: int = 2) -> int:
+            return factor * x
+        """,
+    )
+    assert result.findings == ()
+    assert "(x) -> (x, factor)" in result.skipped["mod.py::scale"]

@@ -78,7 +78,25 @@ def comparable(target: Target, ctx: CheckContext) -> str | None:
         return "new function: no base version"
     if target.base_source == target.source and (target.base_path or target.path) == target.path:
         return "unchanged"
+    base, head = signature(target.base_source), signature(target.source)
+    if base != head:
+        return (
+            f"the signature changed ({base} -> {head}): base and head cannot take the same inputs"
+        )
     return None
+
+
+def signature(source: str) -> str | None:
+    """The parameter list of a def, without annotations and defaults: `(a, b, *, c)`."""
+    node = strategies.parse_def(source)
+    if node is None:
+        return None
+    a = node.args
+    parts = [p.arg for p in a.posonlyargs] + (["/"] if a.posonlyargs else [])
+    parts += [p.arg for p in a.args]
+    parts += [f"*{a.vararg.arg}"] if a.vararg else (["*"] if a.kwonlyargs else [])
+    parts += [p.arg for p in a.kwonlyargs] + ([f"**{a.kwarg.arg}"] if a.kwarg else [])
+    return f"({', '.join(parts)})"
 
 
 class DifferentialCheck:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -554,12 +554,15 @@ def plan_targets(
     return planned, skipped
 
 
+MakeFinding = Callable[[Target, dict[str, Any], dict[str, Any]], Finding]
+
+
 def collect(
     batch: Batch,
     by_key: dict[str, tuple[Target, dict[str, Any]]],
-    make: Any,
+    make: MakeFinding,
     skipped: dict[str, str],
-    regression_of: Any,
+    regression_of: Callable[[Target], bool],
     check: str,
 ) -> tuple[list[Finding], list[str], dict[str, Any]]:
     """Findings, checked keys and stats from a batch (shared by the properties and differential checks)."""
