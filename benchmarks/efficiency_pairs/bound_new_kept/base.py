@@ -1,0 +1,2 @@
+def unrelated(x: int) -> int:
+    return x + 1

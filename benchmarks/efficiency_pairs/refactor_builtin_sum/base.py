@@ -1,0 +1,7 @@
+def total(values: list[int]) -> int:
+    """The sum of values.
+
+    >>> total([1, 2, 3])
+    6
+    """
+    return sum(values)

@@ -1,0 +1,10 @@
+def positions_of_max(values: list[int]) -> list[int]:
+    """Indices where the largest value occurs.
+
+    >>> positions_of_max([1, 5, 2, 5])
+    [1, 3]
+    """
+    if not values:
+        return []
+    top = max(values)
+    return [i for i, v in enumerate(values) if v == top]

@@ -1,0 +1,16 @@
+def _clean(word: str) -> str:
+    return word.strip(".,;:!?").lower()
+
+
+def word_lengths(text: str) -> dict[str, int]:
+    """Each distinct word of text with its length.
+
+    >>> word_lengths("to be or")
+    {'to': 2, 'be': 2, 'or': 2}
+    """
+    out = {}
+    for word in text.split():
+        cleaned = _clean(word)
+        if cleaned:
+            out[cleaned] = len(cleaned)
+    return out

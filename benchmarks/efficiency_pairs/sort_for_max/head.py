@@ -1,0 +1,7 @@
+def largest(values: list[int]) -> int:
+    """The largest value.
+
+    >>> largest([3, 9, 2])
+    9
+    """
+    return sorted(values)[-1]

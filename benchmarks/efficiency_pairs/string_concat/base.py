@@ -1,0 +1,3 @@
+def csv_line(values: list[int]) -> str:
+    """The values as one comma-separated line."""
+    return ",".join(str(v) for v in values)
