@@ -35,12 +35,14 @@ TEST_TIMEOUT = 120.0  # seconds for one pytest run over the generated tests
 
 @dataclass(frozen=True)
 class Plan:
-    """What this run (this shard) verifies, what it leaves out and why, and the counts."""
+    """What this run (this shard) verifies, what the cache answers for, what waits, and counts."""
 
     chosen: tuple[Target, ...]
     skipped: dict[str, str]
     syntax: tuple[Finding, ...]
     stats: dict[str, Any]
+    replayed: tuple[Target, ...] = ()  # unchanged functions whose findings the cache carries over
+    replay: tuple[Finding, ...] = ()
 
 
 def plan_run(
@@ -54,37 +56,75 @@ def plan_run(
     budget_seconds: float | None,
     churn: Mapping[str, int],
     tests: Mapping[str, int],
+    head: str = "",
 ) -> Plan:
-    """Pure: drop what the cache vouches for, rank the rest by risk, cut to the function budget
-    over the whole repository (so N shards pick exactly what one run picks), keep this shard's
-    part, then cut that to the time budget (per process)."""
-    fresh = [t for t in discovered if not cache.clean(t.key, digests.get(t.key, ""))]
-    cached = [t for t in discovered if t not in fresh]
+    """Pure: drop what the cache vouches for (clean, or with findings it can carry over), rank
+    the rest by risk, cut to the function budget over the whole repository (so N shards pick
+    exactly what one run picks), keep this shard's part, then cut that to the time budget."""
+    replays = {t.key: cache.replayable(t.key, digests.get(t.key, "")) for t in discovered}
+    clean = [t for t in discovered if cache.clean(t.key, digests.get(t.key, ""))]
+    replayed = [t for t in discovered if replays[t.key]]
+    answered = {t.key for t in (*clean, *replayed)}
+    fresh = [t for t in discovered if t.key not in answered]
     ranked = targets.rank(
         fresh, tests={**cache.tests(), **tests}, churn=churn, known=cache.known_findings()
     )
     counted = targets.cut([t for t, _ in ranked], max_functions=max_functions)
-    mine = sharding.select(counted.chosen, shard)
     timed = targets.cut(
-        mine,
+        sharding.select(counted.chosen, shard),
         budget_seconds=budget_seconds,
         estimate=cache.estimates(),
         overhead=cache.meta.get("suite_seconds", 0.0) + STARTUP_SECONDS,
     )
-    skipped = {t.key: CACHED for t in sharding.select(cached, shard)}
+    mine_clean = sharding.select(clean, shard)
+    mine_replayed = sharding.select(replayed, shard)
+    skipped = {t.key: CACHED for t in mine_clean}
+    skipped.update({t.key: _replayed_reason(cache, t.key) for t in mine_replayed})
     skipped.update({k: why for k, why in counted.dropped.items() if _owns(shard, k)})
     skipped.update(timed.dropped)
     risks = {t.key: r for t, r in ranked}
     stats = {
         "functions": len(sharding.select(discovered, shard)),
-        "cached": len(sharding.select(cached, shard)),
-        "over_budget": len(skipped) - len(sharding.select(cached, shard)),
+        "cached": len(mine_clean) + len(mine_replayed),
+        "replayed": len(mine_replayed),
+        "over_budget": len(skipped) - len(mine_clean) - len(mine_replayed),
         "verified": len(timed.chosen),
         "uncovered": sum(1 for t in timed.chosen if risks[t.key].tests == 0),
         "priority": {t.key: round(risks[t.key].score, 3) for t in timed.chosen},
     }
     owned = tuple(f for f in syntax if _owns(shard, f"{f.path}::{f.function}"))
-    return Plan(timed.chosen, skipped, owned, stats)
+    replay = _findings([f for t in mine_replayed for f in replays[t.key]], head)
+    return Plan(timed.chosen, skipped, owned, stats, tuple(mine_replayed), replay)
+
+
+def _replayed_reason(cache: verifycache.Cache, key: str) -> str:
+    entry = cache.entries[key]
+    return (
+        f"unchanged since it was verified at {entry.head[:12] or 'an earlier run'}: "
+        f"its {entry.findings} finding(s) are carried over (cache)"
+    )
+
+
+def _findings(data: Sequence[Mapping[str, Any]], head: str) -> tuple[Finding, ...]:
+    """Findings back from their report JSON (as the cache keeps them)."""
+    from codegrad.render import jsonout
+
+    if not data:
+        return ()
+    report = {"version": jsonout.VERSION, "head": head, "findings": list(data)}
+    return jsonout.from_dict(report).findings
+
+
+def with_replay(results: Sequence[CheckResult], replay: Sequence[Finding]) -> list[CheckResult]:
+    """The check results with carried-over findings added to the result of their check."""
+    out = list(results)
+    for finding in replay:
+        index = next((i for i, r in enumerate(out) if r.check == finding.check), None)
+        if index is None:
+            out.append(CheckResult(check=finding.check, findings=(finding,)))
+        else:
+            out[index] = replace(out[index], findings=(*out[index].findings, finding))
+    return out
 
 
 def _owns(shard: sharding.Shard | None, key: str) -> bool:
@@ -188,6 +228,7 @@ def harden(
             budget_seconds=budget,
             churn=churn(repo, head),
             tests=read_coverage(coverage_path, discovered),
+            head=head,
         )
         progress.step(_plan_line(plan, shard))
         scratch = tmp_path / "scratch"
@@ -208,6 +249,10 @@ def harden(
         if cache_path is not None:
             _update_cache(cache, plan, evidence, names, digests, head, discovered)
             verifycache.save(cache, cache_path)
+        all_targets = (*plan.chosen, *plan.replayed)
+        evidence = Evidence(
+            targets=all_targets, results=tuple(with_replay(evidence.results, plan.replay))
+        )
         fixes: tuple[Fix, ...] = ()
         if refine_on:
             fixes, refine_notes = _refine(evidence, settings, workspace, scratch, progress, llm)
@@ -225,8 +270,8 @@ def harden(
     return Outcome(
         base=None,
         head=head,
-        targets=plan.chosen,
-        evidence=Evidence(targets=plan.chosen, results=results),
+        targets=evidence.targets,
+        evidence=Evidence(targets=evidence.targets, results=results),
         fixes=fixes,
         notes=(_plan_line(plan, shard), *notes),
         seconds=time.monotonic() - started,
@@ -236,9 +281,12 @@ def harden(
 def _plan_line(plan: Plan, shard: sharding.Shard | None) -> str:
     stats = plan.stats
     where = f"shard {shard}: " if shard is not None and shard.count > 1 else ""
+    replayed = (
+        f", {stats['replayed']} of them with findings carried over" if stats["replayed"] else ""
+    )
     return (
         f"{where}{stats['functions']} function(s) in scope; {stats['cached']} skipped (verified "
-        f"before, unchanged); {stats['over_budget']} left for a later run (budget); "
+        f"before, unchanged{replayed}); {stats['over_budget']} left for a later run (budget); "
         f"{stats['verified']} verified now"
     )
 

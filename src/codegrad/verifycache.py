@@ -15,7 +15,7 @@ from typing import Any
 import codegrad
 from codegrad import reproducer, strategies
 from codegrad.errors import UsageError
-from codegrad.model import CheckResult, Target
+from codegrad.model import CheckResult, Finding, Kind, Target
 from codegrad.settings import Settings
 
 CACHE_VERSION = 1
@@ -24,6 +24,7 @@ CONSTRUCTORS = ("__init__", "__new__", "__post_init__")
 CLEAN = "clean"
 FINDINGS = "findings"
 # skip reasons that say "not this time" rather than "never": such a function is not cached
+UNSTABLE_KINDS = frozenset({Kind.TIMEOUT, Kind.ERROR})  # findings verified again, never replayed
 TRANSIENT = ("not run", "budget", "timed out", "time limit", "could not run", "internal error")
 
 Node = tuple[str, ...]  # ("f", module, name) | ("m", module, class, name) | ("c", module, class)
@@ -294,6 +295,7 @@ class Entry:
     seconds: float = 0.0
     tests: int | None = None  # covering tests the project-tests check saw (None: unknown)
     head: str = ""  # the commit it was verified at
+    replay: tuple[dict[str, Any], ...] = ()  # its findings (report JSON), when they can stand in
 
 
 @dataclass
@@ -308,7 +310,16 @@ class Cache:
         entry = self.entries.get(key)
         return entry is not None and entry.digest == digest_ and entry.status == CLEAN
 
+    def replayable(self, key: str, digest_: str) -> tuple[dict[str, Any], ...]:
+        """The findings of an earlier verification of this exact code and settings, when they
+        were all deterministic (see `replayable_finding`); () when it must be verified again."""
+        entry = self.entries.get(key)
+        if entry is None or entry.digest != digest_ or entry.status != FINDINGS:
+            return ()
+        return entry.replay
+
     def known_findings(self) -> set[str]:
+        """Functions that had findings when last verified (they run first when verified again)."""
         return {k for k, e in self.entries.items() if e.status == FINDINGS}
 
     def tests(self) -> dict[str, int]:
@@ -345,6 +356,7 @@ class Cache:
                     seconds=float(raw.get("seconds", 0.0)),
                     tests=None if raw.get("tests") is None else int(raw["tests"]),
                     head=str(raw.get("head", "")),
+                    replay=tuple(dict(f) for f in raw.get("replay") or ()),
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 raise UsageError(
@@ -368,6 +380,16 @@ def merge(caches: Sequence[Cache]) -> Cache:
 # ---------------------------------------------------------------- verdicts from one run
 
 
+def replayable_finding(finding: Finding) -> bool:
+    """Whether the same code and settings give this finding again for sure: not a time-out, not
+    the check's own failure, not a flaky test, and not one that failed to reproduce."""
+    return (
+        finding.kind not in UNSTABLE_KINDS
+        and finding.reproduces is not False
+        and not finding.details.get("flaky")
+    )
+
+
 def _transient(reason: str) -> bool:
     text = reason.lower()
     return any(word in text for word in TRANSIENT)
@@ -386,11 +408,10 @@ def verdicts(
     by_check = {r.check: r for r in results}
     if any(name not in by_check for name in checks):
         return {}
-    findings: dict[str, int] = {}
+    findings: dict[str, list[Finding]] = {}
     for result in results:
         for f in result.findings:
-            key = f"{f.path}::{f.function}"
-            findings[key] = findings.get(key, 0) + 1
+            findings.setdefault(f"{f.path}::{f.function}", []).append(f)
     out: dict[str, Entry] = {}
     for target in targets:
         key = target.key
@@ -406,15 +427,16 @@ def verdicts(
                 decided = False
         if not decided or key not in digests:
             continue
-        count = findings.get(key, 0)
-        tests = _covering(by_check.get("project-tests"), key)
+        found = findings.get(key, [])
+        stable = all(replayable_finding(f) for f in found)
         out[key] = Entry(
             digest=digests[key],
-            status=FINDINGS if count else CLEAN,
-            findings=count,
+            status=FINDINGS if found else CLEAN,
+            findings=len(found),
             seconds=round(seconds, 3),
-            tests=tests,
+            tests=_covering(by_check.get("project-tests"), key),
             head=head,
+            replay=tuple(f.to_dict() for f in found) if stable else (),
         )
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,33 @@ def test_merge_unites_shard_caches() -> None:
     )
     merged = verifycache.merge([one, two])
     assert set(merged.entries) == {"a", "b"} and merged.meta == {"suite_seconds": 3.0}
+
+
+def test_only_stable_findings_are_kept_for_replay() -> None:
+    a, b, c = (_target(n) for n in "abc")
+    digests = {t.key: f"digest-{t.qualname}" for t in (a, b, c)}
+    crash = _finding("a")
+    hang = Finding(
+        path="pkg/m.py", function="b", line=2, check="properties", kind=Kind.TIMEOUT, message="slow"
+    )
+    flaky = Finding(
+        path="pkg/m.py",
+        function="c",
+        line=2,
+        check="properties",
+        kind=Kind.REGRESSION,
+        message="x",
+        details={"flaky": True},
+    )
+    result = CheckResult(
+        check="properties", findings=(crash, hang, flaky), checked=(a.key, b.key, c.key)
+    )
+
+    entries = verifycache.verdicts([a, b, c], [result], ["properties"], digests, head="h")
+
+    assert entries[a.key].replay == (crash.to_dict(),)
+    assert entries[b.key].replay == () and entries[c.key].replay == ()
+    cache = verifycache.Cache(entries=entries)
+    assert cache.replayable(a.key, digests[a.key]) and not cache.replayable(a.key, "changed")
+    assert not cache.replayable(b.key, digests[b.key])
+    assert not verifycache.replayable_finding(replace(crash, reproduces=False))
