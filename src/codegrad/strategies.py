@@ -419,7 +419,7 @@ def _literal_reprs(values: Sequence[Any]) -> list[str]:
     for value in values:
         text = repr(value)
         try:
-            same = ast.literal_eval(text) == value or (value != value and text == "nan")
+            same = ast.literal_eval(text) == value
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             same = isinstance(value, set | frozenset) and not value  # set() / frozenset()
         if same and text not in out:
