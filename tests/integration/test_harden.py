@@ -486,3 +486,84 @@ def test_a_merged_shard_report_is_published_without_verifying_again(
 
     assert "codegrad/harden-2024-05-06" in hub.branches(), hub.log
     assert len(hub.fake.open_pulls(REPO)) == 1
+
+
+def test_the_command_line_shards_merge_reports_and_caches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from codegrad.cli_harden import add_harden_arguments, harden_main, merge_main
+
+    repo = planted(tmp_path)
+    parser = argparse.ArgumentParser()
+    add_harden_arguments(parser.add_subparsers(dest="command"))
+    common = [
+        "--repo",
+        str(repo.path),
+        "--checks",
+        "docstrings",
+        "-q",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]
+    for k in (1, 2):
+        out, cache = tmp_path / f"shard-{k}.json", tmp_path / f"cache-{k}.json"
+        args = ["harden", *common, "--shard", f"{k}/2", "--output", str(out), "--cache", str(cache)]
+        assert harden_main(parser.parse_args(args)) == 0
+
+    reports = [str(tmp_path / f"shard-{k}.json") for k in (1, 2)]
+    caches = [str(tmp_path / f"cache-{k}.json") for k in (1, 2)]
+    merged_cache = tmp_path / "merged-cache.json"
+    merge_args = [
+        "merge",
+        *reports,
+        "--format",
+        "markdown",
+        "--cache-from",
+        *caches,
+        "--cache",
+        str(merged_cache),
+    ]
+    status = merge_main(parser.parse_args(merge_args))
+
+    assert status == 1  # the docstring bug is an error
+    text = capsys.readouterr().out
+    assert (
+        "25 functions checked in the whole repository" in text and "`pkg/words.py::double`" in text
+    )
+    assert (
+        "docstrings skipped" in text and "`pkg/adders.py::add_0`" not in text.split("### Notes")[-1]
+    )
+    assert len(json.loads(merged_cache.read_text())["entries"]) == 25
+    again = tmp_path / "again.json"
+    args = ["harden", *common, "--output", str(again), "--cache", str(merged_cache)]
+    assert harden_main(parser.parse_args(args)) == 0
+    assert harden_stats(jsonout.from_dict(json.loads(again.read_text())))["verified"] == 0
+
+
+def test_apply_writes_the_fixes_and_their_tests_into_the_working_tree(
+    fixed: Fixed, tmp_path: Path
+) -> None:
+    from codegrad.cli_harden import apply_with_tests
+
+    clone = GitRepo(tmp_path / "clone")
+    subprocess.run(["git", "clone", "-q", str(fixed.repo.path), str(clone.path)], check=True)
+    clone.write("pkg/words.py", WORDS + "\n# a local edit\n")
+
+    lines = apply_with_tests(fixed.outcome, Settings(repo=clone.path, fix=True, apply=True))
+
+    assert (
+        "not applied to pkg/words.py: it has uncommitted changes; commit or stash them first"
+        in lines
+    )
+    assert "applied the verified fix for last_item to pkg/items.py" in lines
+    assert "wrote regression tests to tests/test_items_codegrad.py" in lines
+    assert not any(
+        "test_words" in line for line in lines
+    )  # its fix was not applied: no tests either
+    assert FIXED_LAST in (clone.path / "pkg/items.py").read_text()
+    result = _pytest(clone.path, "tests")
+    assert result.returncode == 0 and "2 passed" in result.stdout, result.stdout
