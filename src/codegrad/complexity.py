@@ -261,7 +261,14 @@ class Comparison:
 
     @property
     def base_class(self) -> str:
-        return self.base_fit.klass if self.base_fit else "unknown"
+        return class_name(self.base_fit)
+
+
+def class_name(fit: Fit | None) -> str:
+    """The fitted class, "unclear" for a poor fit, "unknown" when too few sizes were measured."""
+    if fit is None:
+        return "unknown"
+    return "unclear" if fit.poor else fit.klass
 
 
 def worse_than(klass: str) -> str:
@@ -290,7 +297,7 @@ def compare(
     head_fit = fit(common, head)
     ratio = head[-1] / max(base[-1], 1.0) if count else None
     reasons: list[str] = []
-    head_class = head_fit.klass if head_fit else "unknown"
+    head_class = class_name(head_fit)
     censored_at = None
     base_finished = head_stop is not None and head_stop.size in sizes[: len(base_costs)]
     if head_stop is not None and head_stop.censored and base_finished:
