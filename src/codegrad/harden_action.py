@@ -521,17 +521,21 @@ def connector(ctx: Context, inputs: Inputs) -> ConnectRepo:
     return connect
 
 
-def default_harden(settings: Settings) -> Outcome:
+def use_case(env: Mapping[str, str], workspace: Path) -> Harden:
     """`harden()` as the action runs it: progress in the job log, cache and budget from inputs."""
-    import sys
 
-    from codegrad import harden as use_case
-    from codegrad.progress import Progress
+    def run_harden(settings: Settings) -> Outcome:
+        import sys
 
-    extra = read_harden_inputs(os.environ, settings.repo)
-    return use_case.harden(
-        settings,
-        cache_path=extra.cache,
-        max_functions=extra.max_functions,
-        progress=Progress(enabled=True, stream=sys.stdout, tty=False),
-    )
+        from codegrad import harden as whole_repo
+        from codegrad.progress import Progress
+
+        extra = read_harden_inputs(env, workspace)
+        return whole_repo.harden(
+            settings,
+            cache_path=extra.cache,
+            max_functions=extra.max_functions,
+            progress=Progress(enabled=True, stream=sys.stdout, tty=False),
+        )
+
+    return run_harden
