@@ -227,3 +227,43 @@ def test_changed_signature_is_skipped_with_a_reason(tmp_path: Path) -> None:
     )
     assert result.findings == ()
     assert "(x) -> (x, factor)" in result.skipped["mod.py::scale"]
+
+
+def test_new_crash_where_base_handled_the_input_is_an_error(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        """
+        def average(values: list[float]) -> float:
+            if not values:
+                return 0.0
+            return sum(values) / len(values)
+        """,
+        """
+        def average(values: list[float]) -> float:
+            return sum(values) / len(values)
+        """,
+    )
+    finding = one(result)
+    assert finding.kind is Kind.CRASH and finding.level is Severity.ERROR
+    assert finding.input == "average([])"
+    assert "ZeroDivisionError" in (finding.actual or "") and finding.expected == "returned 0.0"
+
+
+def test_new_exception_raised_on_purpose_stays_a_behaviour_change(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        """
+        def average(values: list[float]) -> float:
+            if not values:
+                return 0.0
+            return sum(values) / len(values)
+        """,
+        """
+        def average(values: list[float]) -> float:
+            if not values:
+                raise ValueError("no values")
+            return sum(values) / len(values)
+        """,
+    )
+    finding = one(result)
+    assert finding.kind is Kind.BEHAVIOUR_CHANGE and finding.level is Severity.NOTE

@@ -19,7 +19,7 @@ from codegrad.checks.properties import (
     read_module,
     run_batched,
 )
-from codegrad.model import CheckResult, Finding, Kind, Target
+from codegrad.model import CheckResult, Finding, Kind, Severity, Target
 
 NAME = "differential"
 
@@ -47,13 +47,19 @@ def behaviour_finding(target: Target, failure: dict[str, Any]) -> Finding:
     where = failure.get("source") or "a generated input"
     frames = tuple(failure.get("traceback", []))
     subject = reproducer.Subject(target.path, target.qualname, target.kind, target.is_async)
+    crash = new_crash(target, base, head)
     return Finding(
         path=target.path,
         function=target.qualname,
         line=fault_line(target, frames),
         check=NAME,
-        kind=Kind.BEHAVIOUR_CHANGE,
-        message=f"behaviour changed on {where}: {failure['input']} {head_text} (base {base_text})",
+        kind=Kind.CRASH if crash else Kind.BEHAVIOUR_CHANGE,
+        severity=Severity.ERROR if crash else None,
+        message=(
+            f"new crash on {where}: {failure['input']} {head_text}, where base {base_text}"
+            if crash
+            else f"behaviour changed on {where}: {failure['input']} {head_text} (base {base_text})"
+        ),
         input=failure["input"],
         expected=base_text,
         actual=head_text,
@@ -68,6 +74,15 @@ def behaviour_finding(target: Target, failure: dict[str, Any]) -> Finding:
             "from_example": failure.get("from_example"),
         },
     )
+
+
+def new_crash(target: Target, base: dict[str, Any], head: dict[str, Any]) -> bool:
+    """Head raises an exception it does not raise on purpose on an input that base handled: a regression."""
+    raised = head.get("raised")
+    if not raised or "raised" in base or base.get("timeout") or head.get("timeout"):
+        return False
+    on_purpose = set(raised_types(target.source))
+    return str(raised).rsplit(".", 1)[-1] not in on_purpose and raised not in ("AssertionError",)
 
 
 def comparable(target: Target, ctx: CheckContext) -> str | None:
