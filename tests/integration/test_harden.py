@@ -18,7 +18,7 @@ import pytest
 from codegrad import action, changes, harden, harden_action, shard, testgen
 from codegrad.github import make_retry
 from codegrad.github_harden import RepositoryAPI
-from codegrad.model import Kind, Outcome
+from codegrad.model import Evidence, Kind, Outcome
 from codegrad.render import jsonout
 from codegrad.settings import Settings
 from fakes.github_pulls_ext import FakeGitHubPulls
@@ -567,3 +567,27 @@ def test_apply_writes_the_fixes_and_their_tests_into_the_working_tree(
     assert FIXED_LAST in (clone.path / "pkg/items.py").read_text()
     result = _pytest(clone.path, "tests")
     assert result.returncode == 0 and "2 passed" in result.stdout, result.stdout
+
+
+def test_the_action_hardens_with_its_inputs_and_reports_when_nothing_is_fixed(
+    hub: Hub, tmp_path: Path
+) -> None:
+    cache = tmp_path / "action-cache.json"
+    inputs = {"INPUT_MAX-FUNCTIONS": "5", "INPUT_HARDEN-CACHE": str(cache)}
+    real = harden_action.use_case(inputs, hub.work.path)
+    seen: list[Outcome] = []
+
+    def run_it(settings: Settings) -> Outcome:
+        assert settings.repo == hub.work.path.resolve() and not settings.fix  # no LLM configured
+        seen.append(real(settings.replace(checks=("docstrings",))))
+        return seen[-1]
+
+    unused = Outcome(
+        base=None, head="", targets=(), evidence=Evidence((), ())
+    )  # the use case decides
+    code = hub.run(unused, use_case=run_it)
+
+    assert code == 0 and harden_stats(seen[0])["verified"] == 5
+    assert len(json.loads(cache.read_text())["entries"]) == 5
+    assert set(hub.branches()) == {"main"} and hub.fake.writes == []
+    assert "no verified fix: nothing pushed" in hub.summary and "docstrings skipped" in hub.summary
