@@ -716,9 +716,20 @@ def dispatch(
         return review_pull_request(ctx, inputs, log, connect=connect, review=review, env=env)
     if inputs.mode == "review":
         raise UsageError(f"mode review needs a pull_request event, got {ctx.event_name}")
+    from codegrad import harden_action
+
+    if ctx.event_name in harden_action.EVENTS or inputs.mode == "harden":
+        return harden_action.run(
+            ctx,
+            inputs,
+            log,
+            connect=harden_action.connector(ctx, inputs),
+            harden=harden_action.use_case(env, ctx.workspace),
+            env=env,
+        )
     raise UsageError(
-        f"event {ctx.event_name}: whole-repository hardening is not available in this codegrad version; "
-        "run the action on pull_request (or workflow_run for the fork companion)"
+        f"event {ctx.event_name}: codegrad runs on pull_request, workflow_run (the fork companion), "
+        "schedule or workflow_dispatch (hardening)"
     )
 
 

@@ -90,6 +90,9 @@ def make_parser() -> argparse.ArgumentParser:
     )
     review.add_argument("--head", help="head revision (default: HEAD)")
     _add_common(review)
+    from codegrad.cli_harden import add_harden_arguments
+
+    add_harden_arguments(sub)
     action = sub.add_parser("action", help="run as a GitHub Action step (reads GITHUB_* variables)")
     action.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
@@ -200,6 +203,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_review(args)
         if args.command == "action":
             return cmd_action(args)
+        if args.command in ("harden", "merge"):
+            from codegrad.cli_harden import harden_main, merge_main
+
+            return harden_main(args) if args.command == "harden" else merge_main(args)
         parser.error(f"unknown command {args.command!r}")
     except UsageError as exc:
         print(f"codegrad: error: {redact(str(exc))}", file=sys.stderr)

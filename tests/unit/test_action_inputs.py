@@ -150,8 +150,8 @@ def test_outputs_use_the_multiline_delimiter(tmp_path: Path) -> None:
 
 
 def test_harden_and_review_modes_on_the_wrong_event_are_usage_errors(tmp_path: Path) -> None:
-    ctx = action.Context("schedule", {}, "o/r", "u", "s", tmp_path, "1", tmp_path)
-    with pytest.raises(UsageError, match="hardening is not available"):
+    ctx = action.Context("push", {}, "o/r", "u", "s", tmp_path, "1", tmp_path)
+    with pytest.raises(UsageError, match="codegrad runs on pull_request"):
         action.dispatch(
             ctx,
             action.Inputs(token="t"),
