@@ -1167,12 +1167,17 @@ def _default_value(node: ast.expr | None) -> Any:
 def _example_args(node: _FuncNode, docstring: str | None, drop_first: bool) -> list[ExampleArgs]:
     names = [p.name for p in _parameters(node, drop_first) if not (p.star or p.double_star)]
     out: list[ExampleArgs] = []
-    for call, expected, raises in example_calls(docstring, node.name, names):
+    calls = example_calls(docstring, node.name, names)
+    for call, expected, raises in calls:
         parsed = parse_call(call, node.name)
         found = find_call(call, node.name)
         if parsed is not None and found is not None:
             out.append(replace(parsed, expected=expected if found[1] else None, raises=raises))
-    return out or _mined_calls(docstring or "", node.name)
+    if out or calls:
+        # Real examples whose arguments are names (`f(iseven, sum, data)`) are not prose: reading
+        # their names as strings would test the function far outside its domain.
+        return out
+    return _mined_calls(docstring or "", node.name)
 
 
 def _bound_examples(

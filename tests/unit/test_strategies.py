@@ -385,3 +385,23 @@ def test_int_and_float_examples_keep_both_kinds() -> None:
     source = strategies.render(strategies.infer([5, 3, 3.6]))  # type: ignore[arg-type]
     drawn = samples(source or "", 100)
     assert any(type(v) is int for v in drawn) and any(type(v) is float for v in drawn)
+
+
+def test_doctest_examples_passing_names_are_not_read_as_strings() -> None:
+    made = strategies.plan(
+        target(
+            '''
+            def reduceby(key, binop, seq):
+                """Group and reduce.
+
+                >>> reduceby(iseven, add, [1, 2, 3, 4])
+                {False: 4, True: 6}
+                """
+                return {}
+            '''
+        )
+    )
+    # the call is a real example (names, not prose): no example values, no string guesses
+    assert isinstance(made, ArgPlan)
+    assert made.examples == () or all("'iseven'" not in e.args for e in made.examples)
+    assert by_name(made)["key"].origin != "examples"
