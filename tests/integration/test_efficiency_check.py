@@ -279,6 +279,31 @@ def test_a_call_that_blocks_past_the_time_limit(tmp_path: Path) -> None:
     assert finding.details["reasons"][0] == "budget"
 
 
+def test_a_runner_killed_by_native_code_keeps_what_it_measured(tmp_path: Path) -> None:
+    """The head ignores the time limit's signal and blocks: the runner is killed; the verdict
+    comes from the sizes it wrote before, and the next target runs in a fresh runner."""
+    blocking = LINEAR.replace(
+        "    seen = set()\n",
+        "    import signal, time\n"
+        "    if len(items) > 50:\n"
+        "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+        "        time.sleep(60)\n"
+        "    seen = set()\n",
+    )
+    second = "\n\ndef total(values: list[int]) -> int:\n    return sum(values)\n"
+    base = textwrap.dedent(LINEAR) + second.replace("sum(values)", "sum(values) + 0")
+    settings = Settings(function_timeout=6.0)
+    started = time.monotonic()
+    result, _ = run_check(tmp_path, textwrap.dedent(blocking) + second, base, settings=settings)
+    assert time.monotonic() - started < 30
+    finding = only(result, Kind.PERFORMANCE_REGRESSION)
+    assert finding.function == "dedupe"
+    assert finding.details["censored_at"] == 64
+    assert finding.details["sizes"][-1] == 48
+    assert "did not finish within its time limit" in finding.message
+    assert set(result.checked) == {"mod.py::dedupe", "mod.py::total"}
+
+
 def test_targets_without_sizes_or_base_are_skipped_with_reasons(tmp_path: Path) -> None:
     head = """
     def scale(x: float, factor: float = 2.0) -> float:

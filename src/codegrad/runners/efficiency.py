@@ -297,19 +297,41 @@ class Meter:
 
     target: types.CodeType | None = None
     cap: float = math.inf
-    units: int = 0
-    lines: int = 0
-    exclusive: dict[tuple[str, int], int] = field(default_factory=dict)
+    box: list[int] = field(default_factory=lambda: [0])  # the units so far, shared with the tracer
+    per_code: dict[types.CodeType, dict[int, int]] = field(default_factory=dict)  # line events
+    charged: dict[tuple[str, int], int] = field(default_factory=dict)  # built-in work per line
     inclusive: dict[int, int] = field(default_factory=dict)  # target line -> units while on it
     outer: types.FrameType | None = None
     _current: int = 0
     _mark: int = 0
     active: bool = False
 
-    def reset(self, cap: float) -> None:
-        self.cap, self.units, self.lines = cap, 0, 0
-        self.exclusive, self.inclusive = {}, {}
-        self._current, self._mark, self.outer = 0, 0, None
+    @property
+    def units(self) -> int:
+        return self.box[0]
+
+    @property
+    def lines(self) -> int:
+        return sum(sum(counts.values()) for counts in self.per_code.values())
+
+    def exclusive(self) -> dict[tuple[str, int], int]:
+        """Units per (file, line): its executed lines plus the built-in work charged to it."""
+        out = dict(self.charged)
+        for code, counts in self.per_code.items():
+            for line, count in counts.items():
+                key = (code.co_filename, line)
+                out[key] = out.get(key, 0) + count
+        return out
+
+    def begin(self, cap: float) -> None:
+        self.cap, self.box, self.per_code, self.charged = cap, [0], {}, {}
+        self.inclusive, self._current, self._mark, self.outer = {}, 0, 0, None
+        self.active = True
+
+    def end(self) -> None:
+        self.active = False
+        self._move(0)
+        self.outer = None
 
     def _move(self, line: int) -> None:
         if self._current:
@@ -318,53 +340,61 @@ class Meter:
             )
         self._current, self._mark = line, self.units
 
+    def _over(self) -> None:
+        self.active = False
+        raise OverBudget()
+
     def charge(self, units: int, depth: int = 2) -> None:
         """Add the cost of built-in work, attributed to the calling line of repository code."""
         if not self.active or units <= 0:
             return
         frame = sys._getframe(depth)
         key = (frame.f_code.co_filename, frame.f_lineno)
-        self.exclusive[key] = self.exclusive.get(key, 0) + units
-        self.units += units
-        if self.units > self.cap:
-            self.active = False
-            raise OverBudget()
+        self.charged[key] = self.charged.get(key, 0) + units
+        self.box[0] += units
+        if self.box[0] > self.cap:
+            self._over()
 
     def tracer(self) -> Callable[..., Any]:
-        exclusive = self.exclusive
-        target = self.target
-        meter = self
+        """The trace function for one run (after begin): lean per-line counting, plus the
+        inclusive line attribution for the measured function's own frames."""
+        per_code, box, cap, target, meter = self.per_code, self.box, self.cap, self.target, self
 
-        def local(frame: types.FrameType, event: str, arg: Any) -> Any:
+        def on_target(frame: types.FrameType, event: str, arg: Any) -> Any:
             if event == "line":
-                code = frame.f_code
-                key = (code.co_filename, frame.f_lineno)
-                exclusive[key] = exclusive.get(key, 0) + 1
-                meter.units += 1
-                meter.lines += 1
-                if code is target and (meter.outer is None or frame is meter.outer):
+                line = frame.f_lineno
+                counts = per_code[frame.f_code]
+                counts[line] = counts.get(line, 0) + 1
+                box[0] += 1
+                if meter.outer is None or frame is meter.outer:
                     meter.outer = frame  # recursion: the outermost call's line carries the cost
-                    meter._move(frame.f_lineno)
-                if meter.units > meter.cap:
-                    meter.active = False
-                    raise OverBudget()
-            return local
+                    meter._move(line)
+                if box[0] > cap:
+                    meter._over()
+            return on_target
 
         def start(frame: types.FrameType, event: str, arg: Any) -> Any:
-            if frame.f_code.co_filename in _THIS_FILES:
+            code = frame.f_code
+            if code.co_filename in _THIS_FILES:
                 return None
+            counts = per_code.get(code)
+            if counts is None:
+                counts = per_code[code] = {}
+            if code is target:
+                return on_target
+
+            def local(frame: types.FrameType, event: str, arg: Any) -> Any:
+                if event == "line":
+                    line = frame.f_lineno
+                    counts[line] = counts.get(line, 0) + 1
+                    box[0] += 1
+                    if box[0] > cap:
+                        meter._over()
+                return local
+
             return local
 
         return start
-
-    def begin(self, cap: float) -> None:
-        self.reset(cap)
-        self.active = True
-
-    def end(self) -> None:
-        self.active = False
-        self._move(0)
-        self.outer = None
 
 
 class Costs:
@@ -672,7 +702,7 @@ def call_once(
         lines=meter.lines,
         seconds=elapsed,
         detail=detail,
-        exclusive=dict(meter.exclusive),
+        exclusive=meter.exclusive(),
         inclusive=dict(meter.inclusive),
     )
 
