@@ -423,8 +423,9 @@ class Limits:
 
     @property
     def per_target(self) -> float:
-        """The most one target can take in the runner (both sides, plus a last run and start-up)."""
-        return 2 * (self.side_seconds + self.run_seconds + 5.0) + 5.0
+        """The most one target can take in the runner: per side its budget, a warm-up call and a
+        last traced and untraced run that start just before the budget ends; plus start-up."""
+        return 2 * (self.side_seconds + 3 * self.run_seconds + 2.0) + 5.0
 
 
 def spec_common(roots: Sequence[Path], limits: Limits, seed: int) -> dict[str, Any]:
