@@ -434,7 +434,8 @@ def _file_targets(
     base_index = {f.key: f for f in base_funcs or []}
     out = []
     for i, lines in sorted(
-        _attribute(head_funcs, base_funcs, change).items(), key=lambda kv: head_funcs[kv[0]].start
+        _with_reachable_owners(head_funcs, _attribute(head_funcs, base_funcs, change)).items(),
+        key=lambda kv: head_funcs[kv[0]].start,
     ):
         target = _target(head_path, head_funcs[i], head_lines, sorted(lines))
         old = base_index.get(head_funcs[i].key)
@@ -447,6 +448,18 @@ def _file_targets(
             target = _with_base(target, base_path, None, None)
         out.append(target)
     return out, None
+
+
+def _with_reachable_owners(funcs: Sequence[_Func], attributed: dict[int, set[int]]) -> dict[int, set[int]]:
+    """Add the enclosing function of each changed nested def: it is only callable through it."""
+    out = {i: set(lines) for i, lines in attributed.items()}
+    for i, lines in attributed.items():
+        owner = i
+        while funcs[owner].kind == "nested" and funcs[owner].parent is not None:
+            owner = funcs[owner].parent  # type: ignore[assignment]
+        if owner != i:
+            out.setdefault(owner, set()).update(lines)
+    return out
 
 
 def _base_functions(

@@ -164,12 +164,14 @@ def test_static_class_and_property_kinds(tmp_path: Path) -> None:
     assert targets[3].base_source is not None and "self._name = value" in targets[3].base_source
 
 
-def test_nested_function_reported_alone_unless_outer_body_changed(tmp_path: Path) -> None:
+def test_nested_function_change_also_targets_its_callable_owner(tmp_path: Path) -> None:
     only_inner = edit("return c + b", "return c - b")
     targets, _ = review(tmp_path, {"m.py": BASE}, {"m.py": only_inner})
-    [t] = targets
-    assert (t.qualname, t.kind, t.class_name) == ("outer.inner", "nested", None)
-    assert t.base_source == "    def inner(c):\n        return c + b\n"
+    outer, inner = targets
+    assert (inner.qualname, inner.kind, inner.class_name) == ("outer.inner", "nested", None)
+    assert inner.base_source == "    def inner(c):\n        return c + b\n"
+    # the nested def is reachable only through outer, so outer is verified too
+    assert (outer.qualname, outer.kind, outer.changed_lines) == ("outer", "function", (49,))
 
     both = only_inner.replace("b = a + 1", "b = a + 2")
     targets, _ = review(tmp_path / "2", {"m.py": BASE}, {"m.py": both})
