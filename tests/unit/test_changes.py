@@ -176,7 +176,7 @@ def test_nested_function_change_also_targets_its_callable_owner(tmp_path: Path) 
     both = only_inner.replace("b = a + 1", "b = a + 2")
     targets, _ = review(tmp_path / "2", {"m.py": BASE}, {"m.py": both})
     assert [(t.qualname, t.changed_lines) for t in targets] == [
-        ("outer", (46,)),
+        ("outer", (46, 49)),
         ("outer.inner", (49,)),
     ]
     assert "def inner(c):" in targets[0].source  # the outer source includes the inner def
@@ -488,6 +488,7 @@ def test_nested_in_method_class_in_function_and_empty_base_file(tmp_path: Path) 
     )
     got = [(t.path, t.qualname, t.kind, t.class_name, t.base_path) for t in targets]
     assert got == [
+        ("m.py", "C.m", "method", "C", "m.py"),
         ("m.py", "C.m.helper", "nested", None, "m.py"),
         ("m.py", "factory.K.m", "method", "factory.K", "m.py"),
         ("pkg/__init__.py", "g", "function", None, "pkg/__init__.py"),
