@@ -493,4 +493,4 @@ def test_nested_in_method_class_in_function_and_empty_base_file(tmp_path: Path) 
         ("m.py", "factory.K.m", "method", "factory.K", "m.py"),
         ("pkg/__init__.py", "g", "function", None, "pkg/__init__.py"),
     ]
-    assert targets[2].is_new
+    assert targets[3].is_new
