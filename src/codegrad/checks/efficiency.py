@@ -816,7 +816,7 @@ def _leading(klass: str, n: float) -> float:
     return rule(n)
 
 
-def test_sizes(
+def reproducer_sizes(
     sizes: Sequence[int], costs: Sequence[float] | None, expected: str
 ) -> tuple[int, int, float, str] | None:
     """(small n, large n, expected time growth between them, where that expectation comes from).
@@ -851,7 +851,7 @@ def growth_test(
 ) -> str | None:
     """A pytest test that times the function at a small and a large n and fails when the time grows
     much faster than expected (the base version's class, or the stated bound's)."""
-    chosen = test_sizes(sizes, costs, expected)
+    chosen = reproducer_sizes(sizes, costs, expected)
     if chosen is None:
         return None
     small, large, growth, source = chosen
