@@ -220,8 +220,13 @@ def retarget(target: Target, new_file: str) -> Target | None:
     return None
 
 
-def step(state: LoopState, *, llm: LLM, options: Options, iteration: int) -> list[str]:
-    """Critic then update; returns raw candidate answers (one per sample)."""
+def step(
+    state: LoopState, *, llm: LLM, options: Options, iteration: int
+) -> tuple[list[str], str | None]:
+    """Critic then update; the raw candidate answers (one per sample) and why sampling stopped early.
+
+    Answers already received are kept when the budget or the endpoint stops the later samples.
+    """
     evidence_text = gradient.textual_gradient(state.target, state.best_findings)
     history = _history(state) if options.history else []
     feedback = evidence_text
@@ -231,20 +236,29 @@ def step(state: LoopState, *, llm: LLM, options: Options, iteration: int) -> lis
         reply = llm.complete(messages, temperature=0.0, seed=options.seed, max_tokens=512)
         if not prompts.says_no_changes(reply.text):
             feedback = reply.text
-    answers = []
+    answers: list[str] = []
     for sample in range(options.candidates_per_step):
         greedy = iteration == 0 and sample == 0
         messages = prompts.fit(
             prompts.update(current, feedback=feedback, evidence=evidence_text, history=history)
         )
-        reply = llm.complete(
-            messages,
-            temperature=0.0 if greedy else options.temperature,
-            seed=options.seed + iteration * 97 + sample,
-            max_tokens=1024,
-        )
+        try:
+            reply = llm.complete(
+                messages,
+                temperature=0.0 if greedy else options.temperature,
+                seed=options.seed + iteration * 97 + sample,
+                max_tokens=1024,
+            )
+        except (BudgetExceeded, LLMError) as exc:
+            if not answers:
+                raise
+            return answers, _stop_text(exc)
         answers.append(reply.text)
-    return answers
+    return answers, None
+
+
+def _stop_text(exc: BudgetExceeded | LLMError) -> str:
+    return f"budget: {exc.reason}" if isinstance(exc, BudgetExceeded) else f"LLM error: {exc}"
 
 
 def consider(
@@ -323,12 +337,9 @@ def refine_target(
             stop = "zero loss"
             break
         try:
-            answers = step(state, llm=llm, options=options, iteration=iteration)
-        except BudgetExceeded as exc:
-            stop = f"budget: {exc.reason}"
-            break
-        except LLMError as exc:
-            stop = f"LLM error: {exc}"
+            answers, stopped = step(state, llm=llm, options=options, iteration=iteration)
+        except (BudgetExceeded, LLMError) as exc:
+            stop = _stop_text(exc)
             break
         for answer in answers:
             attempt = consider(
@@ -347,6 +358,9 @@ def refine_target(
         # would be the same again), after two such steps when later steps sample.
         if repeats and (options.temperature == 0.0 or repeats >= 2):
             stop = "identical candidate"
+            break
+        if stopped:
+            stop = "zero loss" if state.best_loss.count == 0 else stopped
             break
     else:
         if state.best_loss.count == 0:

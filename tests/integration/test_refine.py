@@ -210,3 +210,13 @@ def test_cli_apply_refuses_a_file_with_local_edits(repo: GitRepo, fake_openai: F
     proc = run_cli(repo, fake_openai, "--apply")
     assert "uncommitted changes" in proc.stderr
     assert (repo.path / "mathx.py").read_text() == edited  # nothing lost
+
+
+def test_samples_already_received_survive_a_budget_stop(repo: GitRepo, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(CRITIC)
+    fake_openai.enqueue(GOOD)
+    settings = settings_for(repo, fake_openai, budget_calls=2, candidates_per_step=3)
+    outcome = app.review(settings)  # type: ignore[arg-type]
+    [fix] = outcome.fixes
+    assert fix.verified  # the one sample received before the budget ran out was verified and kept
+    assert fix.calls == 2 and len(fake_openai.completions) == 2
