@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import sandbox
-from codegrad.sandbox import REDACTED, Redactor
+from codegrad import redaction, sandbox
+from codegrad.redaction import REDACTED, Redactor
 
 
 def token(prefix: str = "ghp_", size: int = 36) -> str:
@@ -60,8 +60,8 @@ def test_url_quoted_secrets_are_redacted() -> None:
 
 
 def test_short_encoded_forms_are_not_used() -> None:
-    assert all(len(v) >= sandbox.MIN_ENCODED_LEN for v in sandbox.encoded_variants("abcdefg"))
-    assert sandbox.encoded_variants("abcdef") == []
+    assert all(len(v) >= redaction.MIN_ENCODED_LEN for v in redaction.encoded_variants("abcdefg"))
+    assert redaction.encoded_variants("abcdef") == []
 
 
 @pytest.mark.parametrize(
@@ -105,18 +105,18 @@ def test_redaction_stays_linear_on_huge_hostile_text() -> None:
 
 def test_register_secret_feeds_the_process_wide_redact() -> None:
     secret = "reg-" + secrets.token_hex(8)
-    assert sandbox.redact(secret) == secret
-    sandbox.register_secret(secret)
-    sandbox.register_secret(None)  # ignored
-    assert sandbox.redact(f"[{secret}]") == f"[{REDACTED}]"
+    assert redaction.redact(secret) == secret
+    redaction.register_secret(secret)
+    redaction.register_secret(None)  # ignored
+    assert redaction.redact(f"[{secret}]") == f"[{REDACTED}]"
 
 
 def test_the_log_filter_redacts_messages_arguments_and_tracebacks() -> None:
     secret = "log-" + secrets.token_hex(8)
-    sandbox.register_secret(secret)
+    redaction.register_secret(secret)
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.addFilter(sandbox.RedactFilter())
+    handler.addFilter(redaction.RedactFilter())
     logger = logging.getLogger(f"test-redaction-{secrets.token_hex(3)}")
     logger.addHandler(handler)
     logger.propagate = False
@@ -134,7 +134,7 @@ def test_scrubbed_env_is_an_allow_list_with_a_private_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gh = token()
-    sandbox.register_secret(gh)
+    redaction.register_secret(gh)
     monkeypatch.setenv("GITHUB_TOKEN", gh)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-" + secrets.token_hex(8))
     monkeypatch.setenv("RANDOM_TOOL_SETTING", "on")
@@ -157,7 +157,7 @@ def test_scrubbed_env_is_an_allow_list_with_a_private_home(
 
 def test_a_secret_cut_by_the_output_cap_does_not_leak_in_pieces() -> None:
     secret = "seam-" + secrets.token_hex(10)  # 25 characters
-    sandbox.register_secret(secret)
+    redaction.register_secret(secret)
     capture = sandbox._Capture(100)  # keeps 50 bytes at each end
     capture.feed(("A" * 40 + secret + "B" * 300).encode())  # the head ends inside the secret
     capture.feed(("C" * 10 + secret + "D" * 30).encode())  # the tail starts inside it
