@@ -994,10 +994,10 @@ class Skip:
     reason: str
 
 
-_FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
+FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-def parse_def(source: str) -> _FuncNode | None:
+def parse_def(source: str) -> FuncNode | None:
     """The function definition in a target's source (dedented; decorators allowed)."""
     try:
         tree = ast.parse(textwrap.dedent(source))
@@ -1029,7 +1029,7 @@ def plan(target: Target, module_source: str | None = None) -> ArgPlan | Skip:
 
 
 def plan_def(
-    node: _FuncNode,
+    node: FuncNode,
     docstring: str | None,
     *,
     drop_first: bool = False,
@@ -1072,7 +1072,7 @@ class _Param:
     double_star: bool = False
 
 
-def _parameters(node: _FuncNode, drop_first: bool) -> list[_Param]:
+def _parameters(node: FuncNode, drop_first: bool) -> list[_Param]:
     a = node.args
     positional = [*a.posonlyargs, *a.args]
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(a.defaults)) + list(
@@ -1164,7 +1164,7 @@ def _default_value(node: ast.expr | None) -> Any:
         return _NO_DEFAULT
 
 
-def _example_args(node: _FuncNode, docstring: str | None, drop_first: bool) -> list[ExampleArgs]:
+def _example_args(node: FuncNode, docstring: str | None, drop_first: bool) -> list[ExampleArgs]:
     names = [p.name for p in _parameters(node, drop_first) if not (p.star or p.double_star)]
     out: list[ExampleArgs] = []
     calls = example_calls(docstring, node.name, names)

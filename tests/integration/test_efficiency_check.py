@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import changes, refine
-from codegrad.checks import efficiency
+from codegrad import changes, refine, sizing
 from codegrad.checks.base import CheckContext
 from codegrad.checks.docstrings import DocstringsCheck
 from codegrad.checks.efficiency import EfficiencyCheck
@@ -366,14 +365,14 @@ def test_the_gate_rejects_a_candidate_that_trades_a_bug_for_a_regression(
 # ---------------------------------------------------------------- planning sized inputs (pure)
 
 
-def plan(source: str) -> efficiency.InputPlan | str:
+def plan(source: str) -> sizing.InputPlan | str:
     target = changes.all_functions("mod.py", textwrap.dedent(source).lstrip("\n"))[0]
-    return efficiency.plan_inputs(target, textwrap.dedent(source))
+    return sizing.plan_inputs(target, textwrap.dedent(source))
 
 
 def test_plans_from_annotations_examples_and_names() -> None:
     annotated = plan("def f(words: list[str], k: int = 3) -> list[str]:\n    return words[:k]\n")
-    assert isinstance(annotated, efficiency.InputPlan)
+    assert isinstance(annotated, sizing.InputPlan)
     assert annotated.sized == ("words",)
     assert annotated.describe() == "words: list of n strings"
     assert [p.name for p in annotated.params] == ["words"]  # k is left to its default
@@ -381,20 +380,20 @@ def test_plans_from_annotations_examples_and_names() -> None:
         'def rotate(xs, k):\n    """\n    >>> rotate([1, 2, 3], 1)\n    [2, 3, 1]\n    """\n'
         "    return xs[k:] + xs[:k]\n"
     )
-    assert isinstance(examples, efficiency.InputPlan)
+    assert isinstance(examples, sizing.InputPlan)
     assert examples.sized == ("xs",)
     assert examples.params[1].spread == "1"  # the example's k, held fixed
     assert set(examples.builders()) == {"spread", "shape"}
     by_name = plan("def count_vowels(text):\n    return sum(c in 'aeiou' for c in text)\n")
-    assert isinstance(by_name, efficiency.InputPlan)
+    assert isinstance(by_name, sizing.InputPlan)
     assert by_name.describe() == "text: str of length n"
     only_int = plan("def fib(n: int) -> int:\n    return n\n")
-    assert isinstance(only_int, efficiency.InputPlan) and only_int.describe() == "n: int n"
+    assert isinstance(only_int, sizing.InputPlan) and only_int.describe() == "n: int n"
 
 
 def test_builders_are_deterministic_source() -> None:
     made = plan("def f(grid: list[list[int]], rows: dict[str, int]) -> int:\n    return 0\n")
-    assert isinstance(made, efficiency.InputPlan)
+    assert isinstance(made, sizing.InputPlan)
     namespace: dict[str, object] = {}
     exec(made.builders()["spread"], namespace)
     import random
