@@ -405,3 +405,22 @@ def test_doctest_examples_passing_names_are_not_read_as_strings() -> None:
     assert isinstance(made, ArgPlan)
     assert made.examples == () or all("'iseven'" not in e.args for e in made.examples)
     assert by_name(made)["key"].origin != "examples"
+
+
+def test_skipped_doctest_lines_with_names_are_not_mined_as_strings() -> None:
+    made = strategies.plan(
+        target(
+            '''
+            def valmap(func, d):
+                """Apply func to values.
+
+                >>> bills = {"Alice": [20, 15, 30], "Bob": [10, 35]}
+                >>> valmap(sum, bills)  # doctest: +SKIP
+                {'Alice': 65, 'Bob': 45}
+                """
+                return {k: func(v) for k, v in d.items()}
+            '''
+        )
+    )
+    assert isinstance(made, ArgPlan)
+    assert all("'sum'" not in e.args for e in made.examples)
