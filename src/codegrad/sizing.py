@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codegrad import strategies
+from codegrad import example_args, prose_values, shape_inference, shapes, strategies
 from codegrad.model import Target
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -73,7 +73,7 @@ def builder_source(plan: InputPlan, mode: str) -> str:
     return (_UNIQUE + "\n\n" + text) if "_unique(" in text else text
 
 
-def _int_expr(shape: strategies.IntS, spread: bool) -> str:
+def _int_expr(shape: shapes.IntS, spread: bool) -> str:
     if not spread:
         return f"rng.randint({shape.lo}, {shape.hi})"
     if shape.lo >= 0:
@@ -81,7 +81,7 @@ def _int_expr(shape: strategies.IntS, spread: bool) -> str:
     return "rng.randint(-2 * n, 2 * n)"
 
 
-def _float_expr(shape: strategies.FloatS, spread: bool) -> str:
+def _float_expr(shape: shapes.FloatS, spread: bool) -> str:
     if not spread:
         return f"rng.uniform({shape.lo!r}, {shape.hi!r})"
     if shape.lo >= 0:
@@ -94,9 +94,9 @@ def _count(low: int, high: int, cap: int = 6) -> str:
     return str(low) if top == low else f"rng.randint({low}, {top})"
 
 
-def element(shape: strategies.Shape | None, spread: bool) -> str | None:
+def element(shape: shapes.Shape | None, spread: bool) -> str | None:
     """An expression for one small value of the shape (element of a sized container, or fixed)."""
-    s = strategies
+    s = shapes
     if shape is None:
         return element(s.IntS(-1000, 1000), spread)
     if isinstance(shape, s.IntS):
@@ -122,9 +122,9 @@ def element(shape: strategies.Shape | None, spread: bool) -> str | None:
     return _collection(shape, None, spread)
 
 
-def _collection(shape: strategies.Shape, count: str | None, spread: bool) -> str | None:
+def _collection(shape: shapes.Shape, count: str | None, spread: bool) -> str | None:
     """A container/text expression with `count` elements (None: a small random count)."""
-    s = strategies
+    s = shapes
     if isinstance(shape, s.TextS):
         alphabet = shape.alphabet or _ALPHABET
         size = count or _count(shape.min_size, shape.max_size, 8)
@@ -153,7 +153,7 @@ def _collection(shape: strategies.Shape, count: str | None, spread: bool) -> str
     return None
 
 
-def _sequence(shape: strategies.SeqS, count: str | None, spread: bool) -> str | None:
+def _sequence(shape: shapes.SeqS, count: str | None, spread: bool) -> str | None:
     inner = element(shape.elem, spread)
     if inner is None:
         return None
@@ -166,20 +166,20 @@ def _sequence(shape: strategies.SeqS, count: str | None, spread: bool) -> str | 
 
 
 _SIZED_SHAPES = (
-    strategies.SeqS,
-    strategies.GridS,
-    strategies.TextS,
-    strategies.WordsS,
-    strategies.BytesS,
-    strategies.DictS,
+    shapes.SeqS,
+    shapes.GridS,
+    shapes.TextS,
+    shapes.WordsS,
+    shapes.BytesS,
+    shapes.DictS,
 )
 
 
-def sized_option(shape: strategies.Shape | None, *, ints: bool) -> strategies.Shape | None:
+def sized_option(shape: shapes.Shape | None, *, ints: bool) -> shapes.Shape | None:
     """The part of a shape that can grow with n: a container or text (or an int when `ints`)."""
-    if isinstance(shape, _SIZED_SHAPES) or (ints and isinstance(shape, strategies.IntS)):
+    if isinstance(shape, _SIZED_SHAPES) or (ints and isinstance(shape, shapes.IntS)):
         return shape
-    if isinstance(shape, strategies.OneOfS):
+    if isinstance(shape, shapes.OneOfS):
         return next((o for o in shape.options if sized_option(o, ints=ints) is not None), None)
     return None
 
@@ -187,9 +187,9 @@ def sized_option(shape: strategies.Shape | None, *, ints: bool) -> strategies.Sh
 _NOUNS = {"int": "ints", "float": "floats", "str": "strings", "bool": "bools"}
 
 
-def describe(shape: strategies.Shape) -> str:
+def describe(shape: shapes.Shape) -> str:
     """ "list of n ints", "str of length n", "int n" for messages."""
-    s = strategies
+    s = shapes
     if isinstance(shape, s.IntS):
         return "int n"
     if isinstance(shape, (s.TextS, s.BytesS)):
@@ -209,9 +209,9 @@ def describe(shape: strategies.Shape) -> str:
     return "size n"
 
 
-def sized_expr(shape: strategies.Shape, spread: bool) -> str | None:
+def sized_expr(shape: shapes.Shape, spread: bool) -> str | None:
     """The expression for a parameter that grows with n."""
-    if isinstance(shape, strategies.IntS):
+    if isinstance(shape, shapes.IntS):
         return "n"
     return _collection(shape, "n", spread)
 
@@ -248,13 +248,13 @@ def example_values(
     names = [a.name for a in args]
     positional = [a.name for a in args if not a.keyword]
     found: dict[str, list[Any]] = {name: [] for name in names}
-    for call, _expected, raises in strategies.example_calls(docstring, node.name, names):
-        parsed = None if raises else strategies.parse_call(call, node.name)
+    for call, _expected, raises in example_args.example_calls(docstring, node.name, names):
+        parsed = None if raises else example_args.parse_call(call, node.name)
         if parsed is None:
             continue
         try:
-            values = [strategies.literal(v) for v in parsed.args]
-            keywords = {k: strategies.literal(v) for k, v in parsed.kwargs}
+            values = [example_args.literal(v) for v in parsed.args]
+            keywords = {k: example_args.literal(v) for k, v in parsed.kwargs}
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             continue
         if len(values) > len(positional):
@@ -264,7 +264,7 @@ def example_values(
                 found[name].append(value)
     if docstring and not any(found.values()):
         for name in names:
-            found[name] = strategies.mined_values(docstring, name)
+            found[name] = prose_values.mined_values(docstring, name)
     return found
 
 
@@ -272,7 +272,7 @@ def _literal_default(node: ast.expr | None) -> tuple[bool, Any]:
     if node is None:
         return False, None
     try:
-        return True, strategies.literal(ast.unparse(node))
+        return True, example_args.literal(ast.unparse(node))
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False, None
 
@@ -283,36 +283,36 @@ _LIST_NAMES = {"arr", "array", "lst", "seq", "data", "l", "a", "b", "nums", "val
 _STR_LIST_NAMES = {"words", "strings", "names", "lines", "tokens", "keys"}
 
 
-def guess_by_name(name: str) -> strategies.Shape | None:
+def guess_by_name(name: str) -> shapes.Shape | None:
     """A last-resort shape from a bare parameter's name: `s` text, `n` an int, `xs` a list."""
-    small = strategies.IntS(-1000, 1000)
+    small = shapes.IntS(-1000, 1000)
     if name in _TEXT_NAMES:
-        return strategies.TextS(string.ascii_lowercase + " ", 0, 20)
+        return shapes.TextS(string.ascii_lowercase + " ", 0, 20)
     if name in _INT_NAMES:
-        return strategies.IntS(0, 1000)
+        return shapes.IntS(0, 1000)
     if name in _STR_LIST_NAMES:
-        return strategies.SeqS(strategies.TextS(string.ascii_lowercase, 1, 8), 0, 10)
+        return shapes.SeqS(shapes.TextS(string.ascii_lowercase, 1, 8), 0, 10)
     if name in _LIST_NAMES or (len(name) > 2 and name.endswith("s") and name.isidentifier()):
-        return strategies.SeqS(small, 0, 10)
+        return shapes.SeqS(small, 0, 10)
     return None
 
 
-def _shape_of(arg: _Arg, values: list[Any], docstring: str | None) -> strategies.Shape | None:
-    annotated = strategies.from_annotation(arg.annotation)
+def _shape_of(arg: _Arg, values: list[Any], docstring: str | None) -> shapes.Shape | None:
+    annotated = shapes.from_annotation(arg.annotation)
     has_default, default = _literal_default(arg.default)
     pool = [*values, default] if has_default and default is not None else list(values)
     if annotated is None and not pool:
-        annotated = strategies.prose_shape(docstring, arg.name)
+        annotated = prose_values.prose_shape(docstring, arg.name)
     if annotated is None and not pool and arg.default is None and arg.annotation is None:
         annotated = guess_by_name(arg.name)
-    observed = strategies.infer(pool) if pool else None
-    return strategies.narrow(annotated, observed)
+    observed = shape_inference.infer(pool) if pool else None
+    return shapes.narrow(annotated, observed)
 
 
 def _source(value: Any) -> str | None:
     text = repr(value)
     try:
-        same = strategies.literal(text) == value
+        same = example_args.literal(text) == value
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
     return text if same else None
@@ -357,8 +357,8 @@ def plan_inputs(target: Target, module_source: str | None) -> InputPlan | str:
 
 def _param(
     arg: _Arg,
-    shape: strategies.Shape | None,
-    grows: strategies.Shape | None,
+    shape: shapes.Shape | None,
+    grows: shapes.Shape | None,
     values: list[Any],
     keyword: bool,
 ) -> Param | str | None:

@@ -206,9 +206,6 @@ def with_samples(strategy: str, values: Sequence[Any]) -> str:
     return f"st.one_of(st.sampled_from([{', '.join(reprs)}]), {strategy})"
 
 
-    return None
-
-
 # ---------------------------------------------------------------- the plan
 
 
