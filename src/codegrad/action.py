@@ -336,9 +336,15 @@ def redact_json(data: Any) -> str:
     return redact(json.dumps(data, indent=1))
 
 
-def write_reports(outcome: Outcome, folder: Path) -> dict[str, Path]:
-    """report.md, report.json and report.sarif in folder; returns their paths by format."""
-    from codegrad.render import render
+def write_reports(
+    outcome: Outcome, folder: Path, render: Callable[[Outcome, str], str] | None = None
+) -> dict[str, Path]:
+    """report.md, report.json and report.sarif in folder (redacted), made by `render` (default: the
+    review's renderer); returns their paths by format."""
+    if render is None:
+        from codegrad.render import render as review_render
+
+        render = review_render
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
@@ -476,12 +482,18 @@ def with_leftovers(summary: str, plan: publish.Plan) -> str:
 
 def build_settings(ctx: Context, inputs: Inputs, pull: Pull, env: Mapping[str, str]) -> Settings:
     """Settings for reviewing the PR's base..head in the workspace, from the inputs and environment."""
+    return settings_for(ctx, inputs, env, {"base": pull.base_sha, "head": pull.head_sha})
+
+
+def settings_for(
+    ctx: Context, inputs: Inputs, env: Mapping[str, str], revisions: Mapping[str, str]
+) -> Settings:
+    """Settings for the revisions (base/head flags) in the workspace, from the inputs and environment."""
     config = inputs.config
     if config and not Path(config).is_absolute():
         config = str(ctx.workspace / config)
     flags: dict[str, Any] = {
-        "base": pull.base_sha,
-        "head": pull.head_sha,
+        **revisions,
         "fail_on": inputs.fail_on,
         "llm_base_url": inputs.llm_base_url,
         "llm_model": inputs.llm_model,

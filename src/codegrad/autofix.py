@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-import os
 import re
-import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from codegrad import botgit
 from codegrad.model import Fix, Outcome, Target
 from codegrad.sandbox import redact
 
@@ -19,14 +18,6 @@ BOT_NAME = "codegrad[bot]"
 BOT_EMAIL = "codegrad[bot]@users.noreply.github.com"
 DEFAULT_CAP = 3
 PATCH_NAME = "codegrad-fix.patch"
-_SAFE = (
-    "-c",
-    "core.hooksPath=/dev/null",
-    "-c",
-    "core.fsmonitor=false",
-    "-c",
-    "commit.gpgsign=false",
-)
 _TRAILER_LINE = re.compile(rf"^{TRAILER}:\s*\S+", re.M)
 _REJECTED = ("[rejected]", "non-fast-forward", "fetch first", "stale info", "failed to update ref")
 
@@ -131,38 +122,18 @@ def auth_env(token: str, server_url: str) -> dict[str, str]:
 # --- git ---------------------------------------------------------------------------------------
 
 
-def _git(
-    repo: Path, *args: str, env: Mapping[str, str] | None = None, input: bytes | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    full.update({"LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"})
-    full.update(env or {})
-    return subprocess.run(
-        ["git", "-C", str(repo), *_SAFE, *args],
-        input=input,
-        capture_output=True,
-        env=full,
-        check=False,
-    )
-
-
-def _out(
-    repo: Path, *args: str, env: Mapping[str, str] | None = None, input: bytes | None = None
-) -> str:
-    proc = _git(repo, *args, env=env, input=input)
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(redact(f"git {' '.join(args[:2])} failed: {err}"))
-    return proc.stdout.decode("utf-8", "surrogateescape")
-
-
-def _blob(repo: Path, sha: str, path: str) -> str | None:
-    proc = _git(repo, "cat-file", "blob", f"{sha}:{path}")
-    return proc.stdout.decode("utf-8", "surrogateescape") if proc.returncode == 0 else None
+def bot_identity() -> dict[str, str]:
+    """The git author and committer variables of codegrad's commits."""
+    return {
+        "GIT_AUTHOR_NAME": BOT_NAME,
+        "GIT_AUTHOR_EMAIL": BOT_EMAIL,
+        "GIT_COMMITTER_NAME": BOT_NAME,
+        "GIT_COMMITTER_EMAIL": BOT_EMAIL,
+    }
 
 
 def _mode(repo: Path, sha: str, path: str) -> str:
-    listing = _out(repo, "ls-tree", sha, "--", path).split()
+    listing = botgit.out(repo, "ls-tree", sha, "--", path).split()
     return listing[0] if listing else "100644"
 
 
@@ -177,7 +148,9 @@ def build_commit(repo: Path, outcome: Outcome, *, run_id: str) -> tuple[str, lis
         key=lambda f: -(targets[_key(f)].lineno if _key(f) in targets else 0),
     ):
         target = targets.get(_key(fix))
-        text = files.get(fix.path) if fix.path in files else _blob(repo, outcome.head, fix.path)
+        text = (
+            files.get(fix.path) if fix.path in files else botgit.blob(repo, outcome.head, fix.path)
+        )
         if target is None or text is None or not matches(text, target):
             continue
         files[fix.path] = splice(
@@ -186,7 +159,7 @@ def build_commit(repo: Path, outcome: Outcome, *, run_id: str) -> tuple[str, lis
         used.append(fix)
     if not used:
         return None
-    taken = set(_out(repo, "ls-tree", "-r", "--name-only", outcome.head).splitlines())
+    taken = set(botgit.out(repo, "ls-tree", "-r", "--name-only", outcome.head).splitlines())
     for fix in used:
         if fix.tests:
             path = test_path(fix, taken)
@@ -194,29 +167,27 @@ def build_commit(repo: Path, outcome: Outcome, *, run_id: str) -> tuple[str, lis
             files[path] = fix.tests if fix.tests.endswith("\n") else fix.tests + "\n"
     with tempfile.TemporaryDirectory(prefix="codegrad-index-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        _out(repo, "read-tree", outcome.head, env=env)
+        botgit.out(repo, "read-tree", outcome.head, env=env)
         for path, text in sorted(files.items()):
-            blob = _out(
+            blob = botgit.out(
                 repo, "hash-object", "-w", "--stdin", input=text.encode("utf-8", "surrogateescape")
             ).strip()
             mode = (
                 _mode(repo, outcome.head, path)
-                if _blob(repo, outcome.head, path) is not None
+                if botgit.blob(repo, outcome.head, path) is not None
                 else "100644"
             )
-            _out(repo, "update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env)
-        tree = _out(repo, "write-tree", env=env).strip()
-    bot = {
-        "GIT_AUTHOR_NAME": BOT_NAME,
-        "GIT_AUTHOR_EMAIL": BOT_EMAIL,
-        "GIT_COMMITTER_NAME": BOT_NAME,
-        "GIT_COMMITTER_EMAIL": BOT_EMAIL,
-    }
+            botgit.out(
+                repo, "update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env
+            )
+        tree = botgit.out(repo, "write-tree", env=env).strip()
     message = commit_message(list(reversed(used)), run_id)
-    sha = _out(
-        repo, "commit-tree", tree, "-p", outcome.head, env=bot, input=message.encode()
+    sha = botgit.out(
+        repo, "commit-tree", tree, "-p", outcome.head, env=bot_identity(), input=message.encode()
     ).strip()
-    _out(repo, "update-ref", f"refs/codegrad/fix-{re.sub(r'[^0-9A-Za-z._-]', '-', run_id)}", sha)
+    botgit.out(
+        repo, "update-ref", f"refs/codegrad/fix-{re.sub(r'[^0-9A-Za-z._-]', '-', run_id)}", sha
+    )
     return sha, list(reversed(used))
 
 
@@ -228,7 +199,7 @@ def remote_sha(
     repo: Path, remote: str, branch: str, env: Mapping[str, str] | None = None
 ) -> str | None:
     """The sha the remote's branch points at now (None when it has no such branch)."""
-    listing = _out(repo, "ls-remote", remote, f"refs/heads/{branch}", env=env).split()
+    listing = botgit.out(repo, "ls-remote", remote, f"refs/heads/{branch}", env=env).split()
     return listing[0] if listing else None
 
 
@@ -254,7 +225,7 @@ def commit_and_push(
     keys = tuple(_key(f) for f in fixes)
     patch_dir.mkdir(parents=True, exist_ok=True)
     patch = patch_dir / PATCH_NAME
-    text = redact(_out(repo, "format-patch", "-1", "--stdout", sha))
+    text = redact(botgit.out(repo, "format-patch", "-1", "--stdout", sha))
     patch.write_text(text, encoding="utf-8", errors="surrogateescape")
     kept = f"commit {sha[:12]} is kept as {patch.name} in the report"
     try:
@@ -272,7 +243,7 @@ def commit_and_push(
             patch,
             keys,
         )
-    proc = _git(
+    proc = botgit.git(
         repo, "push", "--no-verify", "--porcelain", remote, f"{sha}:refs/heads/{branch}", env=env
     )
     if proc.returncode == 0:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
 
-from codegrad import autofix, gradient, publish, testgen
+from codegrad import action, autofix, botgit, gradient, publish, testgen
 from codegrad.action import (
     Context,
     Inputs,
@@ -20,6 +17,7 @@ from codegrad.action import (
     annotate_findings,
     ensure_commits,
     push_env,
+    settings_for,
     write_outputs,
     write_summary,
 )
@@ -28,7 +26,7 @@ from codegrad.github import GitHubError
 from codegrad.github_harden import PullInfo, RepositoryAPI
 from codegrad.model import Finding, Fix, Outcome
 from codegrad.sandbox import redact
-from codegrad.settings import Settings, build
+from codegrad.settings import Settings
 
 EVENTS = ("schedule", "workflow_dispatch")
 BRANCH_PREFIX = "codegrad/harden-"
@@ -159,45 +157,6 @@ def pr_body(
 # --- git: a commit made with a private index, pushed without force -------------------------------
 
 
-_SAFE = (
-    "-c",
-    "core.hooksPath=/dev/null",
-    "-c",
-    "core.fsmonitor=false",
-    "-c",
-    "commit.gpgsign=false",
-)
-
-
-def _git(
-    repo: Path, *args: str, env: Mapping[str, str] | None = None, input: bytes | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    full.update({"LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", **(env or {})})
-    return subprocess.run(
-        ["git", "-C", str(repo), *_SAFE, *args],
-        input=input,
-        capture_output=True,
-        env=full,
-        check=False,
-    )
-
-
-def _out(
-    repo: Path, *args: str, env: Mapping[str, str] | None = None, input: bytes | None = None
-) -> str:
-    proc = _git(repo, *args, env=env, input=input)
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(redact(f"git {' '.join(args[:2])} failed: {err}"))
-    return proc.stdout.decode("utf-8", "surrogateescape")
-
-
-def _blob(repo: Path, sha: str, path: str) -> str | None:
-    proc = _git(repo, "cat-file", "blob", f"{sha}:{path}")
-    return proc.stdout.decode("utf-8", "surrogateescape") if proc.returncode == 0 else None
-
-
 def fixed_files(repo: Path, outcome: Outcome) -> tuple[dict[str, str], list[Fix], dict[str, str]]:
     """(all files to write, the fixes that apply to head, the test files among them)."""
     targets = {t.key: t for t in outcome.targets}
@@ -208,16 +167,18 @@ def fixed_files(repo: Path, outcome: Outcome) -> tuple[dict[str, str], list[Fix]
         key=lambda f: (f.path, -(targets[_key(f)].lineno if _key(f) in targets else 0)),
     ):
         target = targets.get(_key(fix))
-        text = files.get(fix.path) or _blob(repo, outcome.head, fix.path)
+        text = files.get(fix.path) or botgit.blob(repo, outcome.head, fix.path)
         if target is None or text is None or not autofix.matches(text, target):
             continue
         first = target.decorator_lineno or target.lineno
         files[fix.path] = autofix.splice(text, first, target.end_lineno, fix.source)
         used.append(fix)
     paths = [
-        p for p in _out(repo, "ls-tree", "-r", "-z", "--name-only", outcome.head).split("\0") if p
+        p
+        for p in botgit.out(repo, "ls-tree", "-r", "-z", "--name-only", outcome.head).split("\0")
+        if p
     ]
-    tests = testgen.files_for(used, paths, lambda p: _blob(repo, outcome.head, p))
+    tests = testgen.files_for(used, paths, lambda p: botgit.blob(repo, outcome.head, p))
     files.update(tests)
     return files, sorted(used, key=lambda f: (f.path, f.function)), tests
 
@@ -233,28 +194,26 @@ def commit_files(
     index and HEAD are never touched."""
     with tempfile.TemporaryDirectory(prefix="codegrad-index-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        _out(repo, "read-tree", base, env=env)
+        botgit.out(repo, "read-tree", base, env=env)
         for path, text in sorted(files.items()):
-            blob = _out(
+            blob = botgit.out(
                 repo, "hash-object", "-w", "--stdin", input=text.encode("utf-8", "surrogateescape")
             ).strip()
-            listing = _out(repo, "ls-tree", base, "--", path).split()
+            listing = botgit.out(repo, "ls-tree", base, "--", path).split()
             mode = listing[0] if listing else "100644"
-            _out(repo, "update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env)
-        tree = _out(repo, "write-tree", env=env).strip()
-    bot = {
-        "GIT_AUTHOR_NAME": autofix.BOT_NAME,
-        "GIT_AUTHOR_EMAIL": autofix.BOT_EMAIL,
-        "GIT_COMMITTER_NAME": autofix.BOT_NAME,
-        "GIT_COMMITTER_EMAIL": autofix.BOT_EMAIL,
-    }
+            botgit.out(
+                repo, "update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env
+            )
+        tree = botgit.out(repo, "write-tree", env=env).strip()
     args = [a for p in parents for a in ("-p", p)]
-    return _out(repo, "commit-tree", tree, *args, env=bot, input=message.encode()).strip()
+    return botgit.out(
+        repo, "commit-tree", tree, *args, env=autofix.bot_identity(), input=message.encode()
+    ).strip()
 
 
 def remote_branches(repo: Path, env: Mapping[str, str], remote: str = "origin") -> dict[str, str]:
     """Branch name -> sha of the remote's codegrad/harden-* branches."""
-    listing = _out(repo, "ls-remote", remote, f"refs/heads/{BRANCH_PREFIX}*", env=env)
+    listing = botgit.out(repo, "ls-remote", remote, f"refs/heads/{BRANCH_PREFIX}*", env=env)
     out = {}
     for line in listing.splitlines():
         sha, _, ref = line.partition("\t")
@@ -264,13 +223,13 @@ def remote_branches(repo: Path, env: Mapping[str, str], remote: str = "origin") 
 
 def only_bot_commits(repo: Path, tip: str, head: str) -> bool:
     """Whether every commit on tip that head lacks is a codegrad commit (trailer)."""
-    listing = _out(repo, "log", "--format=%B%x00", tip, "--not", head)
+    listing = botgit.out(repo, "log", "--format=%B%x00", tip, "--not", head)
     messages = [m for m in listing.split("\0") if m.strip()]
     return all(autofix.has_trailer(m) for m in messages)
 
 
 def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
-    return _git(repo, "merge-base", "--is-ancestor", ancestor, descendant).returncode == 0
+    return botgit.git(repo, "merge-base", "--is-ancestor", ancestor, descendant).returncode == 0
 
 
 @dataclass(frozen=True)
@@ -308,7 +267,7 @@ def push_branch(
             return Pushed(
                 False, f"branch {branch} of pull request #{existing.number} is gone; nothing pushed"
             )
-        _out(repo, "fetch", "--no-tags", "--quiet", "origin", f"refs/heads/{branch}", env=env)
+        botgit.out(repo, "fetch", "--no-tags", "--quiet", "origin", f"refs/heads/{branch}", env=env)
         if not only_bot_commits(repo, tip, outcome.head):
             return Pushed(
                 False,
@@ -321,7 +280,7 @@ def push_branch(
     if branch == default_branch or not branch.startswith(BRANCH_PREFIX):
         return Pushed(False, f"refusing to push to {branch}")
     sha = commit_files(repo, outcome.head, files, message, parents)
-    proc = _git(
+    proc = botgit.git(
         repo, "push", "--no-verify", "--porcelain", "origin", f"{sha}:refs/heads/{branch}", env=env
     )
     if proc.returncode != 0:
@@ -336,23 +295,7 @@ def push_branch(
 
 def build_settings(ctx: Context, inputs: Inputs, env: Mapping[str, str]) -> Settings:
     """Settings for hardening the checked-out commit, from the inputs and environment."""
-    config = inputs.config
-    if config and not Path(config).is_absolute():
-        config = str(ctx.workspace / config)
-    flags: dict[str, Any] = {
-        "head": "HEAD",
-        "fail_on": inputs.fail_on,
-        "llm_base_url": inputs.llm_base_url,
-        "llm_model": inputs.llm_model,
-        "llm_api_key": inputs.openai_api_key,
-        "max_iterations": inputs.max_iterations,
-        "budget_usd": inputs.budget_usd,
-        "test_command": inputs.test_command,
-        "config": config,
-        "progress": False,
-    }
-    settings = build(ctx.workspace, flags, env)
-    return settings.replace(fix=inputs.auto_fix != "off" and settings.llm_configured)
+    return settings_for(ctx, inputs, env, {"head": "HEAD"})
 
 
 def load_report(path: Path) -> Outcome:
@@ -373,17 +316,7 @@ def write_reports(outcome: Outcome, folder: Path) -> dict[str, Path]:
     """report.md (skip lists folded), report.json and report.sarif in folder."""
     from codegrad.cli_harden import render_report
 
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for fmt, name in (
-        ("markdown", "report.md"),
-        ("json", "report.json"),
-        ("sarif", "report.sarif"),
-    ):
-        path = folder / name
-        path.write_text(redact(render_report(outcome, fmt)), encoding="utf-8")
-        paths[fmt] = path
-    return paths
+    return action.write_reports(outcome, folder, render_report)
 
 
 def run(
