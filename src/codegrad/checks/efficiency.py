@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from codegrad import complexity, strategies
-from codegrad.checks.base import CheckContext, run_runner
+from codegrad.checks import batching
+from codegrad.checks.base import CheckContext
 from codegrad.complexity import Bound, Comparison, Stop
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target
 from codegrad.reproducer import module_name, test_name
@@ -560,13 +561,7 @@ def _slug(klass: str) -> str:
 # ---------------------------------------------------------------- I/O: the runner and the check
 
 
-@dataclass
-class Batch:
-    """Results per target key, and the targets whose run was killed (with what they had measured)."""
-
-    results: dict[str, dict[str, Any]] = field(default_factory=dict)
-    hung: dict[str, dict[str, Any]] = field(default_factory=dict)
-    broken: str | None = None
+Batch = batching.Batch[dict[str, Any]]  # a killed target keeps what it had measured
 
 
 def run_batches(
@@ -577,32 +572,13 @@ def run_batches(
     per_target: float,
 ) -> Batch:
     """All targets in one runner process; after a kill, go on with the rest in a new one."""
-    batch = Batch()
-    pending = list(specs)
-    while pending and ctx.remaining() > 1:
-        output = run_runner(
-            RUNNER,
-            {**common, "targets": pending},
-            ctx=ctx,
-            cwd=cwd,
-            timeout=ctx.timeout(per_target * len(pending) + 10),
-        )
-        data = output.data or {}
-        batch.results.update(data.get("results") or {})
-        current = data.get("current")
-        if current and current.get("key") not in batch.results:
-            batch.hung[str(current["key"])] = current
-        elif not data.get("results") and not output.process.ok:
-            text = (output.process.stderr or output.process.stdout).strip()
-            batch.broken = text[-600:] or "no output"
-            break
-        before = len(pending)
-        pending = [
-            s for s in pending if s["key"] not in batch.results and s["key"] not in batch.hung
-        ]
-        if len(pending) == before:
-            break
-    return batch
+
+    def hang(current: Any, results: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        return (str(current["key"]), current) if current.get("key") not in results else None
+
+    return batching.run_batches(
+        RUNNER, common, specs, ctx, cwd, per_target=per_target, slack=10, hang=hang
+    )
 
 
 def _read(root: Path | None, path: str | None) -> str | None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import ast
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from codegrad import reproducer, strategies
-from codegrad.checks.base import CheckContext, run_runner
+from codegrad.checks import batching
+from codegrad.checks.base import CheckContext
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target
 
 NAME = "properties"
@@ -328,13 +328,7 @@ def read_module(root: Path | None, path: str | None) -> str | None:
         return None
 
 
-@dataclass
-class Batch:
-    """What a runner reported per target key, which targets hung past the hard limit, and why it broke."""
-
-    results: dict[str, dict[str, Any]] = field(default_factory=dict)
-    hung: dict[str, float] = field(default_factory=dict)
-    broken: str | None = None
+Batch = batching.Batch[float]  # a hung target keeps the hard limit it ran past
 
 
 def budgets(ctx: CheckContext) -> dict[str, float]:
@@ -355,34 +349,14 @@ def run_batched(
     cwd: Path,
 ) -> Batch:
     """Run all targets in one runner process; after a hard hang, go on with the rest in a new one."""
-    batch = Batch()
-    pending = list(specs)
     limit = float(common["hard_limit"])
-    while pending and ctx.remaining() > 1:
-        output = run_runner(
-            runner,
-            {**common, "targets": pending},
-            ctx=ctx,
-            cwd=cwd,
-            timeout=ctx.timeout(limit * len(pending) + 15),
-        )
-        data = output.data or {}
-        batch.results.update(data.get("results") or {})
-        current = data.get("current")
-        if current and current not in batch.results:
-            batch.hung[current] = limit
-        elif not data.get("results") and not output.process.ok:
-            batch.broken = (output.process.stderr or output.process.stdout).strip()[
-                -600:
-            ] or "no output"
-            break
-        before = len(pending)
-        pending = [
-            s for s in pending if s["key"] not in batch.results and s["key"] not in batch.hung
-        ]
-        if len(pending) == before:
-            break
-    return batch
+
+    def hang(current: Any, results: Mapping[str, Any]) -> tuple[str, float] | None:
+        return (current, limit) if current not in results else None
+
+    return batching.run_batches(
+        runner, common, specs, ctx, cwd, per_target=limit, slack=15, hang=hang
+    )
 
 
 # ---------------------------------------------------------------- findings
