@@ -70,7 +70,7 @@ def _message(exc: GithubException) -> str:
 
 
 @contextlib.contextmanager
-def _call(operation: str) -> Iterator[None]:
+def api_call(operation: str) -> Iterator[None]:
     """Turn PyGithub's exceptions into one GitHubError that names the operation."""
     try:
         yield
@@ -87,6 +87,27 @@ def make_retry(
     )
 
 
+def make_client(
+    *,
+    token: str,
+    api_url: str,
+    retry: GithubRetry | int | None,
+    timeout: int,
+    pace: tuple[float, float],
+) -> Github:
+    """A PyGithub client with token auth, codegrad's user agent, retries (default: make_retry()) and
+    `pace` (seconds between requests, between writes)."""
+    return Github(
+        base_url=api_url.rstrip("/"),
+        auth=Auth.Token(token),
+        retry=retry if retry is not None else make_retry(),
+        timeout=timeout,
+        user_agent="codegrad",
+        seconds_between_requests=pace[0],
+        seconds_between_writes=pace[1],
+    )
+
+
 class PullRequestAPI:
     """The calls codegrad makes on one pull request; every body passes through the redactor."""
 
@@ -94,9 +115,9 @@ class PullRequestAPI:
         self._client = client
         self.repository = repository
         self.number = number
-        with _call(f"read repository {repository}"):
+        with api_call(f"read repository {repository}"):
             self._repo = client.get_repo(repository)
-        with _call(f"read pull request #{number}"):
+        with api_call(f"read pull request #{number}"):
             self._pull = self._repo.get_pull(number)
 
     @classmethod
@@ -113,15 +134,7 @@ class PullRequestAPI:
     ) -> PullRequestAPI:
         """A client for one pull request; `pace` is (seconds between requests, between writes),
         PyGithub's defaults, which keep a busy run clear of GitHub's secondary rate limits."""
-        client = Github(
-            base_url=api_url.rstrip("/"),
-            auth=Auth.Token(token),
-            retry=retry if retry is not None else make_retry(),
-            timeout=timeout,
-            user_agent="codegrad",
-            seconds_between_requests=pace[0],
-            seconds_between_writes=pace[1],
-        )
+        client = make_client(token=token, api_url=api_url, retry=retry, timeout=timeout, pace=pace)
         return cls(client, repository, number)
 
     # --- reads --------------------------------------------------------------------------------
@@ -131,24 +144,24 @@ class PullRequestAPI:
         return str(self._pull.head.sha)
 
     def files(self) -> list[PRFile]:
-        with _call(f"list the files of pull request #{self.number}"):
+        with api_call(f"list the files of pull request #{self.number}"):
             return [PRFile(f.filename, f.status, f.patch) for f in self._pull.get_files()]
 
     def commit_messages(self) -> list[str]:
-        with _call(f"list the commits of pull request #{self.number}"):
+        with api_call(f"list the commits of pull request #{self.number}"):
             return [str(c.commit.message) for c in self._pull.get_commits()]
 
     def commit_message(self, sha: str) -> str:
-        with _call(f"read commit {sha[:12]}"):
+        with api_call(f"read commit {sha[:12]}"):
             return str(self._repo.get_commit(sha).commit.message)
 
     def permission(self, login: str) -> str:
         """The user's permission on the repository: admin, maintain, write, triage, read or none."""
-        with _call(f"read the permission of {login}"):
+        with api_call(f"read the permission of {login}"):
             return str(self._repo.get_collaborator_permission(login))
 
     def inline_comments(self) -> list[Comment]:
-        with _call(f"list the review comments of pull request #{self.number}"):
+        with api_call(f"list the review comments of pull request #{self.number}"):
             return [
                 Comment(
                     c.id, c.body or "", _login(c.user), c.path, c.line, c.pull_request_review_id
@@ -157,13 +170,13 @@ class PullRequestAPI:
             ]
 
     def issue_comments(self) -> list[Comment]:
-        with _call(f"list the comments of pull request #{self.number}"):
+        with api_call(f"list the comments of pull request #{self.number}"):
             return [
                 Comment(c.id, c.body or "", _login(c.user)) for c in self._pull.get_issue_comments()
             ]
 
     def reviews(self) -> list[Comment]:
-        with _call(f"list the reviews of pull request #{self.number}"):
+        with api_call(f"list the reviews of pull request #{self.number}"):
             return [Comment(r.id, r.body or "", _login(r.user)) for r in self._pull.get_reviews()]
 
     # --- writes -------------------------------------------------------------------------------
@@ -173,7 +186,7 @@ class PullRequestAPI:
     ) -> int:
         """One COMMENT review with all inline comments; returns its id."""
         safe = [{**c, "body": redact(str(c["body"]))} for c in comments]
-        with _call(
+        with api_call(
             f"create a review with {len(safe)} inline comment(s) on pull request #{self.number}"
         ):
             commit = self._repo.get_commit(commit_sha)
@@ -183,11 +196,11 @@ class PullRequestAPI:
         return int(review.id)
 
     def delete_inline_comment(self, comment_id: int) -> None:
-        with _call(f"delete review comment {comment_id}"):
+        with api_call(f"delete review comment {comment_id}"):
             self._pull.get_review_comment(comment_id).delete()
 
     def edit_review(self, review_id: int, body: str) -> None:
-        with _call(f"edit review {review_id}"):
+        with api_call(f"edit review {review_id}"):
             self._pull.get_review(review_id).edit(redact(body))
 
     def upsert_comment(self, marker: str, body: str) -> tuple[int, bool]:
@@ -196,14 +209,14 @@ class PullRequestAPI:
         body = redact(body)
         mine = [c for c in self.issue_comments() if c.body.startswith(marker)]
         if not mine:
-            with _call(f"create the summary comment on pull request #{self.number}"):
+            with api_call(f"create the summary comment on pull request #{self.number}"):
                 return int(self._pull.create_issue_comment(body).id), True
         keep = mine[0]
         duplicates = [c for c in mine[1:] if c.author == keep.author]
-        with _call(f"update summary comment {keep.id}"):
+        with api_call(f"update summary comment {keep.id}"):
             self._pull.get_issue_comment(keep.id).edit(body)
         for dup in duplicates:
-            with _call(f"delete duplicate summary comment {dup.id}"):
+            with api_call(f"delete duplicate summary comment {dup.id}"):
                 self._pull.get_issue_comment(dup.id).delete()
         return keep.id, False
 

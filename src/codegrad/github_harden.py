@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from github import Auth, Github, GithubRetry
+from github import Github, GithubRetry
 
-from codegrad.github import DEFAULT_API_URL, _call, make_retry
+from codegrad.github import DEFAULT_API_URL, api_call, make_client
 from codegrad.sandbox import redact
 
 
@@ -45,7 +45,7 @@ class RepositoryAPI:
     def __init__(self, client: Github, repository: str) -> None:
         self._client = client
         self.repository = repository
-        with _call(f"read repository {repository}"):
+        with api_call(f"read repository {repository}"):
             self._repo = client.get_repo(repository)
 
     @classmethod
@@ -59,15 +59,7 @@ class RepositoryAPI:
         timeout: int = 30,
         pace: tuple[float, float] = (0.25, 1.0),
     ) -> RepositoryAPI:
-        client = Github(
-            base_url=api_url.rstrip("/"),
-            auth=Auth.Token(token),
-            retry=retry if retry is not None else make_retry(),
-            timeout=timeout,
-            user_agent="codegrad",
-            seconds_between_requests=pace[0],
-            seconds_between_writes=pace[1],
-        )
+        client = make_client(token=token, api_url=api_url, retry=retry, timeout=timeout, pace=pace)
         return cls(client, repository)
 
     @property
@@ -75,16 +67,16 @@ class RepositoryAPI:
         return str(self._repo.default_branch)
 
     def open_pulls(self) -> list[PullInfo]:
-        with _call(f"list the open pull requests of {self.repository}"):
+        with api_call(f"list the open pull requests of {self.repository}"):
             return [_info(p) for p in self._repo.get_pulls(state="open")]
 
     def create_pull(self, *, title: str, body: str, head: str, base: str) -> PullInfo:
-        with _call(f"open a pull request from {head} into {base}"):
+        with api_call(f"open a pull request from {head} into {base}"):
             pull = self._repo.create_pull(
                 title=redact(title), body=redact(body), head=head, base=base
             )
             return _info(pull)
 
     def edit_pull(self, number: int, *, title: str, body: str) -> None:
-        with _call(f"update pull request #{number}"):
+        with api_call(f"update pull request #{number}"):
             self._repo.get_pull(number).edit(title=redact(title), body=redact(body))
