@@ -10,7 +10,6 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import inspect
-import io
 import json
 import math
 import operator
@@ -20,13 +19,12 @@ import signal
 import sys
 import time
 import types
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codegrad.runners import loader
+from codegrad.runners import guard, loader
 
 HELPER = "__codegrad_cost__"  # the global name instrumented code calls; ends in __: never mangled
 _THIS_FILES = frozenset({__file__, os.path.abspath(__file__), os.path.realpath(__file__)})
@@ -241,10 +239,6 @@ def instrument(source: str | bytes, filename: str) -> types.CodeType | None:
 
 class OverBudget(BaseException):
     """The run's cost passed its cap: stop it (a BaseException so `except Exception` cannot swallow it)."""
-
-
-class _Alarm(BaseException):
-    """The run's wall-clock limit passed."""
 
 
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
@@ -625,17 +619,6 @@ class Run:
     inclusive: dict[int, int] = field(default_factory=dict)
 
 
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise _Alarm()
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    sink = io.StringIO()
-    with redirect_stdout(sink), redirect_stderr(sink):
-        yield
-
-
 def _clear_caches(loaded: Loaded) -> None:
     """Forget memoised results (functools caches) so every size is measured from scratch."""
     for value in [loaded.fn, *list(vars(loaded.module).values())]:
@@ -666,12 +649,12 @@ def call_once(
     _clear_caches(loaded)
     instance = loaded.construct() if loaded.construct is not None else None
     fn = loaded.fn if instance is None else types.MethodType(loaded.fn, instance)
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    previous = signal.signal(signal.SIGALRM, guard.on_alarm)
     started = time.perf_counter()
     status, detail = "ok", ""
     try:
         signal.setitimer(signal.ITIMER_REAL, seconds)
-        with _quiet():
+        with guard.quiet():
             if meter is None:
                 _consume(fn(*args, **kwargs))
             else:
@@ -684,7 +667,7 @@ def call_once(
                     meter.end()
     except OverBudget:
         status = "cost-cap"
-    except _Alarm:
+    except guard.Alarm:
         status = "timeout"
     except RecursionError as exc:
         status, detail = "error", f"RecursionError: {str(exc)[:200]}"

@@ -7,7 +7,6 @@ import asyncio
 import copy
 import faulthandler
 import inspect
-import io
 import itertools
 import json
 import os
@@ -16,19 +15,14 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codegrad.runners import loader, values
+from codegrad.runners import guard, loader, values
 
 GENERATOR_LIMIT = 10_000  # items taken from a generator the target returns
-
-
-class _Alarm(BaseException):
-    """Raised by the SIGALRM handler inside a call that ran too long."""
 
 
 class OutOfTime(BaseException):
@@ -95,27 +89,16 @@ def allowed(error: BaseException, names: list[str]) -> bool:
     return any(cls.__name__ in names for cls in type(error).__mro__)
 
 
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise _Alarm()
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    sink = io.StringIO()
-    with redirect_stdout(sink), redirect_stderr(sink):
-        yield
-
-
 def call(
     fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], timeout: float
 ) -> Outcome:
     """Call fn on copies of the arguments with a wall-clock limit; never raises for fn's failures."""
     args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    previous = signal.signal(signal.SIGALRM, guard.on_alarm)
     try:
         try:
             signal.setitimer(signal.ITIMER_REAL, timeout)
-            with _quiet():
+            with guard.quiet():
                 value = fn(*args, **kwargs)
                 if inspect.iscoroutine(value):
                     value = asyncio.run(value)
@@ -123,7 +106,7 @@ def call(
                     value = list(itertools.islice(value, GENERATOR_LIMIT))
             signal.setitimer(signal.ITIMER_REAL, 0)
             return Outcome(value=value)
-        except _Alarm:
+        except guard.Alarm:
             return Outcome(timed_out=True)
         except (OutOfTime, KeyboardInterrupt):
             raise
@@ -132,7 +115,7 @@ def call(
             return Outcome(error=exc)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-    except _Alarm:  # fired between the return and the timer reset
+    except guard.Alarm:  # fired between the return and the timer reset
         return Outcome(timed_out=True)
     finally:
         signal.signal(signal.SIGALRM, previous)
