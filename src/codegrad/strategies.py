@@ -47,6 +47,7 @@ __all__ = [
     "infer",
     "literal",
     "mined_values",
+    "parse_call",
     "parse_def",
     "plan",
     "plan_def",
