@@ -1,0 +1,83 @@
+"""Settings precedence (defaults < pyproject < env < flags) and errors that name the bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codegrad.errors import UsageError
+from codegrad.settings import build
+
+
+def write_pyproject(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(body)
+    return tmp_path
+
+
+def test_defaults_without_config(tmp_path: Path) -> None:
+    s = build(tmp_path, {}, env={})
+    assert s.fail_on == "error" and s.format == "markdown" and s.test_command == "python -m pytest"
+    assert "docstrings" in s.checks and "llm-checks" not in s.checks
+    assert not s.llm_configured
+
+
+def test_precedence_pyproject_env_flags(tmp_path: Path) -> None:
+    write_pyproject(
+        tmp_path,
+        '[tool.codegrad]\nmax-examples = 7\ntest-command = "pytest -x"\nfail-on = "warning"\n',
+    )
+    s = build(tmp_path, {}, env={"CODEGRAD_MAX_EXAMPLES": "9"})
+    assert (s.max_examples, s.test_command, s.fail_on) == (9, "pytest -x", "warning")
+    s = build(tmp_path, {"max_examples": 11, "fail_on": "note"}, env={"CODEGRAD_MAX_EXAMPLES": "9"})
+    assert (s.max_examples, s.fail_on) == (11, "note")
+
+
+def test_lists_and_tables(tmp_path: Path) -> None:
+    write_pyproject(
+        tmp_path,
+        '[tool.codegrad]\ninclude = ["src/**/*.py"]\nchecks = ["docstrings", "properties"]\n'
+        'complexity-bounds = { "m.f" = "O(n)" }\nllm-prices = { "my-model" = [1.0, 2.0] }\n',
+    )
+    s = build(tmp_path, {"exclude": "a/**,b/**"}, env={})
+    assert s.include == ("src/**/*.py",) and s.exclude == ("a/**", "b/**")
+    assert s.checks == ("docstrings", "properties")
+    assert s.complexity_bounds == {"m.f": "O(n)"} and s.llm_prices == {"my-model": (1.0, 2.0)}
+
+
+def test_openai_conventions_and_secret_not_in_repr(tmp_path: Path) -> None:
+    s = build(
+        tmp_path,
+        {},
+        env={"OPENAI_API_KEY": "sk-secret-value-123", "OPENAI_BASE_URL": "http://127.0.0.1:1/v1"},
+    )
+    assert s.llm_configured and s.llm_base_url == "http://127.0.0.1:1/v1"
+    assert "sk-secret-value-123" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ("[tool.codegrad]\nmax-exampels = 3\n", "max-exampels"),
+        ('[tool.codegrad]\nfail-on = "sometimes"\n', "sometimes"),
+        ('[tool.codegrad]\nchecks = ["docstrings", "fuzz"]\n', "fuzz"),
+        ('[tool.codegrad]\nmax-examples = "many"\n', "many"),
+        ("[tool.codegrad]\nbudget-seconds = -1\n", "-1"),
+        ("[tool.codegrad\n", "not valid TOML"),
+        ('[tool.codegrad]\nllm-api-key = "sk-do-not-commit"\n', "llm-api-key"),
+    ],
+)
+def test_bad_config_names_the_value(tmp_path: Path, body: str, needle: str) -> None:
+    write_pyproject(tmp_path, body)
+    with pytest.raises(UsageError, match=None) as info:
+        build(tmp_path, {}, env={})
+    assert needle in str(info.value)
+
+
+def test_bad_env_and_flag_values(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="CODEGRAD_SEED"):
+        build(tmp_path, {}, env={"CODEGRAD_SEED": "abc"})
+    with pytest.raises(UsageError, match="--apply needs --fix"):
+        build(tmp_path, {"apply": True}, env={})
+    with pytest.raises(UsageError, match="no such file"):
+        build(tmp_path, {"config": str(tmp_path / "missing.toml")}, env={})
