@@ -499,8 +499,13 @@ def refine_all(
 
 def apply_fixes(outcome: Outcome, settings: Settings) -> list[str]:
     """Write verified fixes into the user's working tree (never commits; skips files with local edits)."""
-    messages = []
+    messages: list[str] = []
     verified = [f for f in outcome.fixes if f.verified]
+    if verified and outcome.head != gitops.resolve(settings.repo, "HEAD"):
+        return [
+            f"not applied: the fixes are for {outcome.head[:10]}, but the working tree is at HEAD; "
+            "check out that revision first, or review with --head HEAD"
+        ]
     dirty = set(gitops.changed_paths_dirty(settings.repo, sorted({f.path for f in verified})))
     for fix in verified:
         if fix.path in dirty:
