@@ -13,7 +13,7 @@ from codegrad.checks.base import Check, CheckContext
 from codegrad.errors import UsageError
 from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target, Workspace
 from codegrad.progress import Progress, Silent
-from codegrad.settings import Settings
+from codegrad.settings import DEFAULT_CHECKS, Settings
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,11 @@ def make_checks(names: Sequence[str]) -> list[Check]:
         available["efficiency"] = EfficiencyCheck
     except ImportError:  # the efficiency check is optional until it lands
         pass
+    from codegrad.checks.llm_checks import LLMChecksCheck
+
+    available["llm-checks"] = LLMChecksCheck  # builds its client from the settings when it runs
     order = ["docstrings", "properties", "differential", "efficiency", "project-tests"]
+    order.append("llm-checks")  # last: it waits on the LLM
     return [available[name]() for name in order if name in names and name in available]
 
 
@@ -90,6 +94,9 @@ def _syntax_result(findings: Sequence[Finding]) -> CheckResult:
 
 def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
     """Review the functions changed between base and head of settings.repo."""
+    if settings.llm_configured and tuple(settings.checks) == DEFAULT_CHECKS:
+        # the LLM-derived checks are on by default once an LLM is configured (fix or not)
+        settings = settings.replace(checks=(*settings.checks, "llm-checks"))
     progress = progress or Silent()
     started = time.monotonic()
     deadline = started + settings.budget_seconds
