@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import textwrap
 import time
@@ -182,19 +183,31 @@ def test_a_case_contradicting_a_docstring_example_is_dropped_as_a_bad_test(
     result, _ = run_check(tmp_path, settings(fake_openai), head=BASE)
     assert bugs(result) == []
     [note] = bad_tests(result)
-    assert "case double(2) from the tests prompt contradicts the docstring example" in note.message
+    assert "the case double(2) proposed by the tests prompt contradicts the docstring example" in (
+        note.message
+    )
 
 
 def test_regression_a_proposal_failing_on_base_too_is_a_bad_test(
     tmp_path: Path, fake_openai: FakeOpenAI
 ) -> None:
-    # right on the docstring example, wrong from 9 on: base (correct) fails it as well
+    # right on the docstring examples, wrong from 9 on: base (correct) fails it as well
     fake_openai.enqueue("```python\ndef double(n):\n    return 2 * n if n < 9 else 0\n```")
+    fake_openai.enqueue("```python\nassert double(3) == 6\nassert double(4) == 9\n```")
+    fake_openai.enqueue(GARBAGE)
     result, _ = run_check(tmp_path, settings(fake_openai), base=BASE)
     assert bugs(result) == []
-    [note] = bad_tests(result)
-    assert "fails on base as well" in note.message
-    assert len(fake_openai.completions) == 1  # base was the second opinion: no more prompts
+    notes = sorted(f.message for f in bad_tests(result))
+    assert len(notes) == 2
+    assert notes[0].startswith(
+        "the case double(4) proposed by the tests prompt fails on base as well"
+    )
+    assert notes[1].startswith(
+        "the reference double proposed by the reference prompt fails on base"
+    )
+    shown = re.search(r"\(double\((\d+)\)\)", notes[1])
+    assert shown and int(shown.group(1)) >= 9  # an input where base disagrees with it
+    assert len(fake_openai.completions) == 3  # no usable reference: each prompt was asked once
 
 
 def test_regression_base_corroborates_a_single_proposal(

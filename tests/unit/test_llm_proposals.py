@@ -237,32 +237,11 @@ def vote(
     return entry
 
 
-def result(
-    *votes: dict[str, object], base: dict[str, object] | None = None, blamed: str | None = None
-) -> dict[str, object]:
-    parts = (
-        [
-            {
-                "id": blamed,
-                "kind": "reference",
-                "name": "clamp",
-                "status": "valid",
-                "base_failures": 2,
-            }
-        ]
-        if blamed
-        else []
-    )
+def result(*votes: dict[str, object], base: dict[str, object] | None = None) -> dict[str, object]:
+    found = {"input": "clamp(12)", "args": ["12"], "kwargs": [], "head": {"value": "12"}}
     return {
-        "proposals": [{"origin": lp.REFERENCE, "parts": parts, "cases": []}],
-        "found": {
-            "input": "clamp(12)",
-            "args": ["12"],
-            "kwargs": [],
-            "head": {"value": "12"},
-            "base": base,
-            "votes": list(votes),
-        },
+        "proposals": [{"origin": lp.REFERENCE, "parts": [], "cases": []}],
+        "found": {**found, "base": base, "votes": list(votes)},
     }
 
 
@@ -294,16 +273,14 @@ def test_a_validated_reference_that_agrees_with_the_code_drops_the_disagreement(
     assert verdict.severity is None and "agrees with the code" in verdict.why
 
 
-def test_regression_base_corroborates_and_base_failures_drop_the_part() -> None:
+def test_regression_base_corroborates_a_single_validated_proposal() -> None:
     ok_base = {"value": "10"}
-    assert (
-        lc.judge_found(result(vote(lp.REFERENCE, "fail"), base=ok_base), regression=True).severity
-        is Severity.ERROR
-    )
-    blamed = result(
-        vote(lp.REFERENCE, "fail"), base=ok_base, blamed=f"{lp.REFERENCE}:reference:clamp"
-    )
-    assert lc.judge_found(blamed, regression=True).severity is None
+    found = result(vote(lp.REFERENCE, "fail"), base=ok_base)
+    assert lc.judge_found(found, regression=True).severity is Severity.ERROR
+    unvalidated = result(vote(lp.REFERENCE, "fail", status="unvalidated"), base=ok_base)
+    assert lc.judge_found(unvalidated, regression=True).severity is Severity.WARNING
+    crashing_base = result(vote(lp.REFERENCE, "fail"), base={"raised": "ValueError"})
+    assert lc.judge_found(crashing_base, regression=True).severity is None
 
 
 def test_case_verdicts() -> None:
@@ -364,29 +341,35 @@ def test_findings_from_a_runner_result() -> None:
     asked = lc.Asked(plan)
     asked.add(lp.Proposal(origin=lp.REFERENCE, code="def clamp(x): ...", reference="clamp"))
     raw = result(vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "fail", 0), base=None)
+    bad_prop = {"id": "reference:prop:prop", "kind": "prop", "name": "prop", "status": "bad"}
+    bad_ref = {"id": "tests:reference:clamp", "kind": "reference", "name": "clamp"}
     raw["proposals"] = [
         {
             "origin": lp.REFERENCE,
-            "parts": [
-                {
-                    "id": "reference:prop:prop",
-                    "kind": "prop",
-                    "name": "prop",
-                    "status": "bad",
-                    "example": "clamp(15)",
-                    "detail": "does not hold",
-                }
-            ],
+            "parts": [{**bad_prop, "example": "clamp(15)", "detail": "does not hold"}],
             "cases": [],
-        }
+        },
+        {
+            "origin": lp.TESTS,
+            "parts": [{**bad_ref, "status": "bad-base", "base_input": "clamp(3)"}],
+            "cases": [],
+        },
     ]
-    findings = lc.findings_for(asked, raw, regression=False)
+    findings, dropped = lc.findings_for(asked, raw, regression=False)
+    assert dropped == []
     bug = next(f for f in findings if f.kind is Kind.BUG)
     assert bug.level is Severity.ERROR and bug.check == "llm-checks"
     assert bug.input == "clamp(12)" and bug.expected == "10" and bug.actual == "12"
     assert bug.reproducer is not None and "assert clamp(12) == 10" in bug.reproducer
-    note = next(f for f in findings if f.kind is Kind.BAD_TEST)
+    notes = [f for f in findings if f.kind is Kind.BAD_TEST]
+    assert [n.level for n in notes] == [Severity.NOTE, Severity.NOTE]
     assert (
-        note.level is Severity.NOTE
-        and "contradicts the docstring example clamp(15)" in note.message
+        "prop prop proposed by the reference prompt contradicts the docstring example clamp(15)"
+        in (notes[0].message)
     )
+    assert "reference clamp proposed by the tests prompt fails on base as well (clamp(3))" in (
+        notes[1].message
+    )
+    outvoted = result(vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "pass", 1))
+    findings, dropped = lc.findings_for(asked, outvoted, regression=False)
+    assert findings == [] and dropped and "agrees with the code" in dropped[0]

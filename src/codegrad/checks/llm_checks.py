@@ -272,18 +272,6 @@ def _has_reference(result: dict[str, Any], origin: str) -> bool:
     return False
 
 
-def _clean_votes(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Votes at the input found, without the parts that failed on base as well."""
-    blamed = {
-        part["id"]
-        for proposal in result.get("proposals") or []
-        for part in proposal.get("parts") or []
-        if part.get("base_failures")
-    }
-    found = result.get("found") or {}
-    return [v for v in found.get("votes") or [] if v["id"] not in blamed]
-
-
 @dataclass(frozen=True)
 class Verdict:
     """What the votes at one input amount to."""
@@ -295,10 +283,10 @@ class Verdict:
 
 def judge_found(result: dict[str, Any], regression: bool) -> Verdict:
     """The severity of a disagreement at the input found (see the module docstring)."""
-    votes = _clean_votes(result)
+    votes = list((result.get("found") or {}).get("votes") or [])
     failing = tuple(v for v in votes if v["verdict"] == "fail")
     if not failing:
-        return Verdict(None, (), "only proposals that fail on base as well disagree")
+        return Verdict(None, (), "no proposal disagrees here any more")
     validated = [v for v in failing if v.get("status") == "valid"]
     if regression:
         base = (result.get("found") or {}).get("base") or {}
@@ -366,10 +354,8 @@ def need_more(asked: Asked, result: dict[str, Any] | None, regression: bool) -> 
         return True
     if regression or not has_examples:
         return False
-    return any(
-        f.kind is Kind.BUG and f.level is Severity.WARNING
-        for f in findings_for(asked, result, regression)
-    )
+    findings, _dropped = findings_for(asked, result, regression)
+    return any(f.kind is Kind.BUG and f.level is Severity.WARNING for f in findings)
 
 
 # --------------------------------------------------------------------------- pure: findings
@@ -519,35 +505,70 @@ def lenient_finding(
     )
 
 
-def bad_test_lines(
-    asked: Asked, result: dict[str, Any] | None, dropped: Sequence[str]
-) -> list[str]:
-    """One line per dropped proposal part (contradicted by an example, failing on base, outvoted)."""
-    lines = []
+def bad_tests(asked: Asked, result: dict[str, Any] | None) -> list[Finding]:
+    """One Kind.BAD_TEST note per dropped proposal part: contradicted by a docstring example, or
+    failing on base as well. Each message depends only on the proposal, the docstring and base,
+    never on the head under review, so a candidate in the refinement loop sees the same notes."""
+    target = asked.plan.target
+    lines: list[tuple[str, str]] = []  # (part id, message)
     for proposal in (result or {}).get("proposals") or []:
         label = _origin_label(proposal["origin"])
         for part in proposal.get("parts") or []:
-            what = f"{part['kind']} {part['name']} from {label}"
+            what = f"the {part['kind']} {part['name']} proposed by {label}"
             if part.get("status") == "bad":
                 lines.append(
-                    f"{what} contradicts the docstring example {_short(part.get('example'), 120)} "
-                    f"({_short(part.get('detail'), 120)})"
+                    (
+                        part["id"],
+                        f"{what} contradicts the docstring example "
+                        f"{_short(part.get('example'), 120)} ({_short(part.get('detail'), 120)}): dropped",
+                    )
                 )
-            if part.get("base_failures"):
+            elif part.get("status") == "bad-base":
                 lines.append(
-                    f"{what} fails on base as well ({_short(part.get('base_input'), 120)})"
+                    (
+                        part["id"],
+                        f"{what} fails on base as well "
+                        f"({_short(part.get('base_input'), 120)}): dropped",
+                    )
+                )
+        cases = asked.cases.get(proposal["origin"], [])
+        for entry in proposal.get("cases") or []:
+            if entry.get("status") == "bad-base" and int(entry["index"]) < len(cases):
+                call = cases[int(entry["index"])].call(asked.plan.subject.name)
+                lines.append(
+                    (
+                        f"{proposal['origin']}:case:{call}",
+                        f"the case {_short(call, 120)} proposed by {label} fails on base as well "
+                        f"(base gives {_short(_actual(entry.get('base')), 80)}): dropped",
+                    )
                 )
     for origin, case, call in asked.bad_cases:
         lines.append(
-            f"case {_short(case.call(asked.plan.subject.name), 120)} from {_origin_label(origin)} "
-            f"contradicts the docstring example {_short(call, 120)}"
+            (
+                f"{origin}:case:{case.call(asked.plan.subject.name)}",
+                f"the case {_short(case.call(asked.plan.subject.name), 120)} proposed by "
+                f"{_origin_label(origin)} contradicts the docstring example {_short(call, 120)}: dropped",
+            )
         )
-    lines += list(dropped)
-    return lines
+    return [
+        Finding(
+            path=target.path,
+            function=target.qualname,
+            line=target.lineno,
+            check=NAME,
+            kind=Kind.BAD_TEST,
+            message=message,
+            details={"part": ident},
+        )
+        for ident, message in lines
+    ]
 
 
-def findings_for(asked: Asked, result: dict[str, Any] | None, regression: bool) -> list[Finding]:
-    """The findings of one target from its final runner result (pure)."""
+def findings_for(
+    asked: Asked, result: dict[str, Any] | None, regression: bool
+) -> tuple[list[Finding], list[str]]:
+    """The findings of one target from its final runner result, and what was dropped as
+    uncorroborated or outvoted (for the check's stats) (pure)."""
     target = asked.plan.target
     out: list[Finding] = []
     dropped: list[str] = []
@@ -559,9 +580,7 @@ def findings_for(asked: Asked, result: dict[str, Any] | None, regression: bool) 
             out.append(finding)
             seen_inputs.add(finding.input or "")
         else:
-            dropped.append(
-                f"the disagreement on {_short(result['found']['input'], 120)} was dropped: {verdict.why}"
-            )
+            dropped.append(f"{_short(result['found']['input'], 120)}: {verdict.why}")
     for entry in (result or {}).get("lenient") or []:
         read = lenient_finding(target, entry, result or {}, regression)
         if read is not None and read.input not in seen_inputs:
@@ -577,29 +596,14 @@ def findings_for(asked: Asked, result: dict[str, Any] | None, regression: bool) 
             verdict = judge_case(entry, origin, regression)
             call = case.call(target.qualname.split(".")[-1])
             if verdict.severity is None:
-                dropped.append(
-                    f"case {_short(call, 120)} from {_origin_label(origin)} was dropped: {verdict.why}"
-                )
+                dropped.append(f"case {_short(call, 120)} ({origin}): {verdict.why}")
                 continue
             if call in seen_inputs:
                 continue
             seen_inputs.add(call)
             case_findings += 1
             out.append(case_finding(target, case, entry, origin, verdict, regression))
-    lines = bad_test_lines(asked, result, dropped)
-    if lines:
-        out.append(
-            Finding(
-                path=target.path,
-                function=target.qualname,
-                line=target.lineno,
-                check=NAME,
-                kind=Kind.BAD_TEST,
-                message="LLM proposals dropped as bad tests: " + "; ".join(lines),
-                details={"dropped": lines},
-            )
-        )
-    return out
+    return out + bad_tests(asked, result), dropped
 
 
 # --------------------------------------------------------------------------- I/O: the LLM
@@ -717,6 +721,7 @@ class LLMChecksCheck:
             final.update(self._run(more, ctx, inputs).results)
         findings: list[Finding] = []
         checked: list[str] = []
+        dropped: dict[str, list[str]] = {}
         for key, item in asked.items():
             result = final.get(key)
             if result is None or result.get("status") in ("skipped", "error"):
@@ -730,12 +735,14 @@ class LLMChecksCheck:
                 )
                 continue
             checked.append(key)
-            findings += findings_for(item, result, _regression(item.plan.target, ctx))
+            produced, dropped[key] = findings_for(item, result, _regression(item.plan.target, ctx))
+            findings += produced
         stats = {
             "llm_calls": asker.calls,
             "llm_cached": asker.cached,
             "llm_failures": asker.failures[:5],
             "stopped": asker.stopped,
+            "dropped": {k: v for k, v in dropped.items() if v},
         }
         return CheckResult(
             check=NAME,

@@ -40,12 +40,11 @@ class Part:
     kind: str  # reference | prop
     name: str
     fn: Callable[..., Any]
-    status: str = "unvalidated"  # valid | unvalidated | bad | broken
+    status: str = "unvalidated"  # valid | unvalidated | bad | bad-base | broken
     detail: str = ""
     example: str | None = None  # the docstring example that contradicts it
     checked: int = 0  # docstring examples it was validated on
-    base_failures: int = 0
-    base_input: str | None = None
+    base_input: str | None = None  # where base fails it too (status "bad-base")
 
     @property
     def ident(self) -> str:
@@ -61,7 +60,6 @@ class Part:
             "detail": self.detail,
             "example": self.example,
             "checked": self.checked,
-            "base_failures": self.base_failures,
             "base_input": self.base_input,
         }
 
@@ -354,6 +352,7 @@ class Searcher:
         if not failing:
             return False
         if subject.base is not None and self._base_fails(failing, args, kwargs):
+            self.out_of_domain += 1
             if not explicit:
                 hypo.reject()
             return False
@@ -361,27 +360,72 @@ class Searcher:
         return True
 
     def _base_fails(self, failing: list[Vote], args: list[Any], kwargs: dict[str, Any]) -> bool:
-        """True when base cannot vouch for this input: it fails too (counted against the parts
-        that fail it) or it does not return at all (outside the domain)."""
+        """Base cannot vouch for this input: it does not return, or a failing part rejects its
+        result too. (Parts that base fails were dropped before the search; such an input is one
+        that search did not draw, and is skipped as outside the domain.)"""
         assert self.subject.base is not None
         base = hypo.call(self.subject.base.fn, args, kwargs, self.subject.timeout)
         if not base.ok:
-            self.out_of_domain += 1
             return True
-        blamed = False
-        for failed in failing:
-            again = vote(failed.part, args, kwargs, base.value, self.subject.timeout)
-            if again.verdict == "fail":
-                failed.part.base_failures += 1
-                failed.part.base_input = failed.part.base_input or hypo.call_text(
-                    self.subject.head.label, args, kwargs
-                )
-                blamed = True
-        return blamed
+        return any(
+            vote(f.part, args, kwargs, base.value, self.subject.timeout).verdict == "fail"
+            for f in failing
+        )
 
 
 def _key(args: list[Any], kwargs: dict[str, Any]) -> str:
     return values.describe((args, sorted(kwargs.items())), limit=10_000)
+
+
+def case_inputs(target: dict[str, Any]) -> list[tuple[list[Any], dict[str, Any]]]:
+    """The proposals' case inputs as values (those that do not evaluate are left out)."""
+    raw = [c for p in target.get("proposals") or [] for c in p.get("cases") or []]
+    return hypo.example_inputs(raw)
+
+
+def validate_on_base(
+    subject: Subject, spec: dict[str, Any], target: dict[str, Any], budget: hypo.Budget
+) -> None:
+    """Regression setting: a part that base fails as well is a bad test (status "bad-base").
+
+    The same inputs as the search (cases, explicit inputs, then Hypothesis with the same seed) are
+    judged on base alone, so what is dropped depends on base and the proposals, never on head.
+    """
+    base = subject.base
+    parts = active(subject)
+    if base is None or not parts:
+        return
+
+    def judge(args: list[Any], kwargs: dict[str, Any]) -> None:
+        if not admitted(subject, args, kwargs):
+            return
+        outcome = hypo.call(base.fn, args, kwargs, subject.timeout)
+        if not outcome.ok:
+            return
+        for part in parts:
+            if part.status == "bad-base":
+                continue
+            if vote(part, args, kwargs, outcome.value, subject.timeout).verdict == "fail":
+                part.status = "bad-base"
+                part.base_input = hypo.call_text(base.label, args, kwargs)
+
+    explicit = case_inputs(target) + hypo.example_inputs(target.get("inputs") or [])
+    for args, kwargs in explicit:
+        budget.calls += 1
+        judge(args, kwargs)
+    params = hypo.params_of(target.get("params") or [])
+    if params:
+
+        def body(args: list[Any], kwargs: dict[str, Any]) -> None:
+            judge(args, kwargs)
+
+        hypo.drive(
+            params,
+            body,
+            max_examples=int(spec["max_examples"]),
+            seed=int(spec["seed"]),
+            budget=budget,
+        )
 
 
 def search(
@@ -476,17 +520,21 @@ def run_cases(subject: Subject, proposal: dict[str, Any]) -> list[dict[str, Any]
             entry["status"] = "out-of-domain"
             out.append(entry)
             continue
-        head = hypo.call(subject.head.fn, args, kwargs, subject.timeout)
         entry["input"] = hypo.call_text(subject.head.label, args, kwargs)
+        if subject.base is not None:
+            base = hypo.call(subject.base.fn, args, kwargs, subject.timeout)
+            entry["base"] = base.describe()
+            entry["base_ok"] = base.ok and values.equivalent(base.value, expected)
+            if not entry["base_ok"]:
+                entry["status"] = "bad-base"  # base fails it as well: a bad test
+                out.append(entry)
+                continue
+        head = hypo.call(subject.head.fn, args, kwargs, subject.timeout)
         entry["head"] = head.describe()
         entry["head_ok"] = head.ok and values.equivalent(head.value, expected)
         entry["status"] = "ok" if entry["head_ok"] else "fail"
         if not entry["head_ok"]:
             entry["references"] = _case_references(subject, args, kwargs, expected, head)
-            if subject.base is not None:
-                base = hypo.call(subject.base.fn, args, kwargs, subject.timeout)
-                entry["base"] = base.describe()
-                entry["base_ok"] = base.ok and values.equivalent(base.value, expected)
         out.append(entry)
     return out
 
@@ -571,6 +619,8 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
     )
     reports = [load_proposal(p, subject) for p in target.get("proposals") or []]
     _strategies(target, subject, reports)
+    if base is not None:
+        validate_on_base(subject, spec, target, hypo.Budget(float(spec["budget"]) * 0.4))
     searcher = search(subject, spec, target, budget)
     found = found_report(subject, searcher.found) if searcher.found else None
     for report, proposal in zip(reports, target.get("proposals") or [], strict=False):
