@@ -231,7 +231,10 @@ def step(
     history = _history(state) if options.history else []
     feedback = evidence_text
     current = replace(state.target, source=state.best_source)
-    if options.critic:
+    left = calls_left(llm)
+    if options.critic and (
+        left is None or left >= 2
+    ):  # the last call goes to an update, not to feedback
         messages = prompts.fit(prompts.critic(current, evidence=evidence_text, history=history))
         reply = llm.complete(messages, temperature=0.0, seed=options.seed, max_tokens=512)
         if not prompts.says_no_changes(reply.text):
@@ -255,6 +258,13 @@ def step(
             return answers, _stop_text(exc)
         answers.append(reply.text)
     return answers, None
+
+
+def calls_left(llm: LLM) -> int | None:
+    """How many calls the budget still allows (None: no call budget)."""
+    if isinstance(llm, MeteredLLM) and llm.budget.max_calls is not None:
+        return max(0, llm.budget.max_calls - llm.usage.calls)
+    return None
 
 
 def _stop_text(exc: BudgetExceeded | LLMError) -> str:

@@ -212,7 +212,9 @@ def test_cli_apply_refuses_a_file_with_local_edits(repo: GitRepo, fake_openai: F
     assert (repo.path / "mathx.py").read_text() == edited  # nothing lost
 
 
-def test_samples_already_received_survive_a_budget_stop(repo: GitRepo, fake_openai: FakeOpenAI) -> None:
+def test_samples_already_received_survive_a_budget_stop(
+    repo: GitRepo, fake_openai: FakeOpenAI
+) -> None:
     fake_openai.enqueue(CRITIC)
     fake_openai.enqueue(GOOD)
     settings = settings_for(repo, fake_openai, budget_calls=2, candidates_per_step=3)
@@ -220,3 +222,16 @@ def test_samples_already_received_survive_a_budget_stop(repo: GitRepo, fake_open
     [fix] = outcome.fixes
     assert fix.verified  # the one sample received before the budget ran out was verified and kept
     assert fix.calls == 2 and len(fake_openai.completions) == 2
+
+
+def test_the_last_call_of_the_budget_goes_to_an_update_not_to_the_critic(
+    repo: GitRepo, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.enqueue(CRITIC)
+    fake_openai.enqueue(WRONG)
+    fake_openai.enqueue(GOOD)  # iteration 2: one call left, so no critic; the update gets it
+    outcome = app.review(settings_for(repo, fake_openai, budget_calls=3))  # type: ignore[arg-type]
+    [fix] = outcome.fixes
+    assert fix.verified and fix.calls == 3
+    last = fake_openai.completions[-1].body["messages"][1]["content"]
+    assert "Write the fixed clamp" in last  # an update prompt, not a critic prompt
