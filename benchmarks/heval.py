@@ -42,7 +42,7 @@ def subset(seed: int, count: int) -> list[str]:
     return [f"HumanEval/{n}" for n in order[:count]]
 
 
-SCORER = r'''
+SCORER = r"""
 import copy, json, math, signal, sys
 
 spec = json.load(open(sys.argv[1]))
@@ -116,10 +116,12 @@ if spec.get("plus_inputs") is not None:
             break
     result["plus"] = ok and result["base"]
 json.dump(result, open(sys.argv[2], "w"))
-'''
+"""
 
 
-def score(task: dict[str, Any], plus_task: dict[str, Any] | None, candidate_file: str) -> dict[str, Any]:
+def score(
+    task: dict[str, Any], plus_task: dict[str, Any] | None, candidate_file: str
+) -> dict[str, Any]:
     """Run the hidden base tests and the HumanEval+ inputs on a candidate file (in the sandbox)."""
     spec = {
         "candidate": candidate_file,
@@ -147,7 +149,11 @@ def score(task: dict[str, Any], plus_task: dict[str, Any] | None, candidate_file
         )
         result_path = root / "result.json"
         if not result_path.is_file():
-            return {"base": False, "plus": False, "error": f"scorer died: {run.killed_by or run.returncode}"}
+            return {
+                "base": False,
+                "plus": False,
+                "error": f"scorer died: {run.killed_by or run.returncode}",
+            }
         data: dict[str, Any] = json.loads(result_path.read_text())
     if data.get("plus") is None and plus_task is not None:
         data["plus"] = False

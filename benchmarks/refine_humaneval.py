@@ -55,9 +55,13 @@ class Env:
     samples: int = 3
 
     def client(self, max_calls: int) -> MeteredLLM:
-        inner = OpenAIClient(model=self.model, base_url=self.base_url, api_key="sk-no-key", timeout=600)
+        inner = OpenAIClient(
+            model=self.model, base_url=self.base_url, api_key="sk-no-key", timeout=600
+        )
         cached = CachedLLM(inner, self.cache, model=self.model)
-        return MeteredLLM(cached, model=self.model, budget=Budget(max_calls=max_calls), prices=PriceTable())
+        return MeteredLLM(
+            cached, model=self.model, budget=Budget(max_calls=max_calls), prices=PriceTable()
+        )
 
 
 # --------------------------------------------------------------------------- files and verification
@@ -79,7 +83,9 @@ def compose(prompt: str, name: str, function_source: str) -> str:
     """The task file: the prompt's header and the function, with the prompt's docstring kept."""
     header, stub = split_prompt(prompt, name)
     stub_function = stub.rstrip() + "\n    ...\n"
-    source = refine.keep_docstring(stub_function, function_source) if function_source else stub_function
+    source = (
+        refine.keep_docstring(stub_function, function_source) if function_source else stub_function
+    )
     if not source.endswith("\n"):
         source += "\n"
     return header + source
@@ -92,12 +98,16 @@ def answer_function(text: str, name: str) -> str:
 
 def target_of(file_text: str, name: str) -> Target | None:
     try:
-        return next((t for t in changes.all_functions("task.py", file_text) if t.qualname == name), None)
+        return next(
+            (t for t in changes.all_functions("task.py", file_text) if t.qualname == name), None
+        )
     except SyntaxError:
         return None
 
 
-def verify_file(file_text: str, name: str, settings: Settings, checks: tuple[str, ...]) -> tuple[Target | None, tuple[Finding, ...]]:
+def verify_file(
+    file_text: str, name: str, settings: Settings, checks: tuple[str, ...]
+) -> tuple[Target | None, tuple[Finding, ...]]:
     """The product's checks on one task file (new-code setting: no base)."""
     target = target_of(file_text, name)
     if target is None:
@@ -131,8 +141,15 @@ def failing_examples_text(findings: tuple[Finding, ...]) -> str:
 
 def single_shot(env: Env, task: dict[str, Any]) -> tuple[str, MeteredLLM]:
     client = env.client(env.cap)
-    reply = client.complete(prompts.generate(task["prompt"], task["entry_point"]), temperature=0.0, seed=0, max_tokens=MAX_TOKENS)
-    return compose(task["prompt"], task["entry_point"], answer_function(reply.text, task["entry_point"])), client
+    reply = client.complete(
+        prompts.generate(task["prompt"], task["entry_point"]),
+        temperature=0.0,
+        seed=0,
+        max_tokens=MAX_TOKENS,
+    )
+    return compose(
+        task["prompt"], task["entry_point"], answer_function(reply.text, task["entry_point"])
+    ), client
 
 
 def self_debug(env: Env, task: dict[str, Any], start: str, client: MeteredLLM) -> str:
@@ -162,7 +179,9 @@ def self_debug(env: Env, task: dict[str, Any], start: str, client: MeteredLLM) -
     return current
 
 
-def codegrad_loop(env: Env, task_prompt: str, name: str, start: str, client: MeteredLLM, options: refine.Options) -> tuple[str, dict[str, Any]]:
+def codegrad_loop(
+    env: Env, task_prompt: str, name: str, start: str, client: MeteredLLM, options: refine.Options
+) -> tuple[str, dict[str, Any]]:
     """The product's loop on the task file; returns the final file and loop facts."""
     target, findings = verify_file(start, name, env.settings, CHECKS)
     if target is None or not findings:
@@ -219,14 +238,25 @@ ABLATIONS = {
 def options_for(env: Env, **switches: bool) -> refine.Options:
     """The loop's options: one critic call then several update samples per step, chosen by verification."""
     return refine.Options(
-        max_iterations=env.cap, temperature=env.temperature, seed=0, candidates_per_step=env.samples, **switches
+        max_iterations=env.cap,
+        temperature=env.temperature,
+        seed=0,
+        candidates_per_step=env.samples,
+        **switches,
     )
 
 
 # --------------------------------------------------------------------------- runs
 
 
-def record(method: str, task_id: str, file_text: str, client: MeteredLLM, scored: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def record(
+    method: str,
+    task_id: str,
+    file_text: str,
+    client: MeteredLLM,
+    scored: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "method": method,
         "task": task_id,
@@ -239,7 +269,9 @@ def record(method: str, task_id: str, file_text: str, client: MeteredLLM, scored
     }
 
 
-def run_generation(env: Env, task_ids: list[str], methods: list[str], out: Path) -> list[dict[str, Any]]:
+def run_generation(
+    env: Env, task_ids: list[str], methods: list[str], out: Path
+) -> list[dict[str, Any]]:
     tasks, plus = heval.humaneval(), heval.plus()
     rows = _load(out)
     done = {(r["method"], r["task"]) for r in rows}
@@ -257,18 +289,31 @@ def run_generation(env: Env, task_ids: list[str], methods: list[str], out: Path)
             elif method == "self-debug":
                 final = self_debug(env, task, first, client)
             else:
-                final, extra = codegrad_loop(env, task["prompt"], name, first, client, options_for(env, **ABLATIONS[method]))
-            row = record(method, task_id, final, client, heval.score(task, plus[task_id], final), extra)
+                final, extra = codegrad_loop(
+                    env, task["prompt"], name, first, client, options_for(env, **ABLATIONS[method])
+                )
+            row = record(
+                method, task_id, final, client, heval.score(task, plus[task_id], final), extra
+            )
             row["seconds"] = round(time.monotonic() - started, 1)
             rows.append(row)
             _save(out, rows)
-        print(f"[{index}/{len(task_ids)}] {task_id} " + " ".join(
-            f"{r['method']}={'P' if r['plus'] else ('b' if r['base'] else '.')}" for r in rows if r["task"] == task_id
-        ), file=sys.stderr, flush=True)
+        print(
+            f"[{index}/{len(task_ids)}] {task_id} "
+            + " ".join(
+                f"{r['method']}={'P' if r['plus'] else ('b' if r['base'] else '.')}"
+                for r in rows
+                if r["task"] == task_id
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
     return rows
 
 
-def run_repair(env: Env, task_ids: list[str], methods: list[str], out: Path) -> list[dict[str, Any]]:
+def run_repair(
+    env: Env, task_ids: list[str], methods: list[str], out: Path
+) -> list[dict[str, Any]]:
     fixes, plus = heval.humanevalfix(), heval.plus()
     tasks = heval.humaneval()
     rows = _load(out)
@@ -286,20 +331,39 @@ def run_repair(env: Env, task_ids: list[str], methods: list[str], out: Path) -> 
             if method == "one-shot":
                 target = target_of(buggy, name)
                 reply = client.complete(
-                    prompts.one_shot_fix(target.source if target else buggy, name), temperature=0.0, seed=0, max_tokens=MAX_TOKENS
+                    prompts.one_shot_fix(target.source if target else buggy, name),
+                    temperature=0.0,
+                    seed=0,
+                    max_tokens=MAX_TOKENS,
                 )
                 function = answer_function(reply.text, name)
                 final = compose(item["prompt"], name, function) if function else buggy
                 extra["echo"] = function.strip() == (target.source.strip() if target else "")
             else:
-                final, extra = codegrad_loop(env, item["prompt"], name, buggy, client, options_for(env, **ABLATIONS[method]))
-            row = record(method, task_id, final, client, heval.score(tasks[task_id], plus[task_id], final), extra)
+                final, extra = codegrad_loop(
+                    env, item["prompt"], name, buggy, client, options_for(env, **ABLATIONS[method])
+                )
+            row = record(
+                method,
+                task_id,
+                final,
+                client,
+                heval.score(tasks[task_id], plus[task_id], final),
+                extra,
+            )
             row["seconds"] = round(time.monotonic() - started, 1)
             rows.append(row)
             _save(out, rows)
-        print(f"[{index}/{len(task_ids)}] {task_id} " + " ".join(
-            f"{r['method']}={'P' if r['plus'] else ('b' if r['base'] else '.')}" for r in rows if r["task"] == task_id
-        ), file=sys.stderr, flush=True)
+        print(
+            f"[{index}/{len(task_ids)}] {task_id} "
+            + " ".join(
+                f"{r['method']}={'P' if r['plus'] else ('b' if r['base'] else '.')}"
+                for r in rows
+                if r["task"] == task_id
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
     return rows
 
 
@@ -315,7 +379,12 @@ def _save(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def table(rows: list[dict[str, Any]], methods: list[str], title: str) -> str:
-    lines = [f"### {title}", "", "| method | tasks | pass@1 base | pass@1 plus | LLM calls/task | tokens/task |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"### {title}",
+        "",
+        "| method | tasks | pass@1 base | pass@1 plus | LLM calls/task | tokens/task |",
+        "|---|---|---|---|---|---|",
+    ]
     for method in methods:
         chosen = [r for r in rows if r["method"] == method]
         if not chosen:
@@ -325,7 +394,9 @@ def table(rows: list[dict[str, Any]], methods: list[str], title: str) -> str:
         plus = sum(r["plus"] for r in chosen)
         calls = sum(r["calls"] for r in chosen) / n
         tokens = sum(r["tokens"] for r in chosen) / n
-        lines.append(f"| {method} | {n} | {base}/{n} = {100 * base / n:.1f}% | {plus}/{n} = {100 * plus / n:.1f}% | {calls:.2f} | {tokens:.0f} |")
+        lines.append(
+            f"| {method} | {n} | {base}/{n} = {100 * base / n:.1f}% | {plus}/{n} = {100 * plus / n:.1f}% | {calls:.2f} | {tokens:.0f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -355,7 +426,9 @@ def chart(rows: list[dict[str, Any]], methods: list[str], path: Path, title: str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("mode", choices=("generation", "repair"))
     parser.add_argument("--base-url", default="http://127.0.0.1:8089/v1")
     parser.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
@@ -367,10 +440,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=3, help="update samples per codegrad step")
     args = parser.parse_args(argv)
     settings = Settings(max_examples=args.max_examples, function_timeout=20.0, memory_mb=2048)
-    env = Env(args.base_url, args.model, RESULTS / "cache", args.cap, args.temperature, settings, args.samples)
+    env = Env(
+        args.base_url,
+        args.model,
+        RESULTS / "cache",
+        args.cap,
+        args.temperature,
+        settings,
+        args.samples,
+    )
     if args.mode == "generation":
         ids = heval.subset(0, 91)[: args.tasks]
-        methods = args.methods.split(",") if args.methods else ["single-shot", "self-debug", *ABLATIONS]
+        methods = (
+            args.methods.split(",") if args.methods else ["single-shot", "self-debug", *ABLATIONS]
+        )
         out = RESULTS / "refine_generation.json"
         rows = run_generation(env, ids, methods, out)
         title = f"HumanEval generation, {args.model}, cap {args.cap} calls/task"

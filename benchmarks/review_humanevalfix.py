@@ -25,7 +25,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "humanevalfix" / "humanevalpack.jsonl"
+DATA = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "data"
+    / "humanevalfix"
+    / "humanevalpack.jsonl"
+)
 CHECKS = ("docstrings", "properties", "differential", "project-tests")
 
 
@@ -76,7 +82,12 @@ def review_case(task: dict[str, Any], setting: str, variant: str) -> dict[str, A
         try:
             outcome = app.review(settings)
         except Exception as exc:  # noqa: BLE001 - a benchmark row, not a crash
-            return {"task": task["task_id"], "setting": setting, "variant": variant, "error": repr(exc)}
+            return {
+                "task": task["task_id"],
+                "setting": setting,
+                "variant": variant,
+                "error": repr(exc),
+            }
         seconds = time.monotonic() - started
     findings = list(outcome.findings)  # every finding counts, helpers in the prompt included
     return {
@@ -86,7 +97,13 @@ def review_case(task: dict[str, Any], setting: str, variant: str) -> dict[str, A
         "seconds": seconds,
         "functions": len(outcome.targets),
         "findings": [
-            {"check": f.check, "kind": f.kind.value, "severity": f.level.value, "input": f.input, "message": f.message[:300]}
+            {
+                "check": f.check,
+                "kind": f.kind.value,
+                "severity": f.level.value,
+                "input": f.input,
+                "message": f.message[:300],
+            }
             for f in findings
         ],
         "notes": list(outcome.notes),
@@ -95,15 +112,22 @@ def review_case(task: dict[str, Any], setting: str, variant: str) -> dict[str, A
 
 def flagged(row: dict[str, Any], check: str | None, levels: tuple[str, ...]) -> bool:
     return any(
-        f["severity"] in levels and (check is None or f["check"] == check) for f in row.get("findings", [])
+        f["severity"] in levels and (check is None or f["check"] == check)
+        for f in row.get("findings", [])
     )
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    def rate(setting: str, variant: str, check: str | None, levels: tuple[str, ...]) -> dict[str, Any]:
+    def rate(
+        setting: str, variant: str, check: str | None, levels: tuple[str, ...]
+    ) -> dict[str, Any]:
         chosen = [r for r in rows if r["setting"] == setting and r["variant"] == variant]
         hits = sum(flagged(r, check, levels) for r in chosen)
-        return {"flagged": hits, "of": len(chosen), "rate": round(hits / len(chosen), 4) if chosen else None}
+        return {
+            "flagged": hits,
+            "of": len(chosen),
+            "rate": round(hits / len(chosen), 4) if chosen else None,
+        }
 
     fail = ("error",)
     anything = ("error", "warning", "note")
@@ -120,7 +144,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "per_check": table,
         "median_seconds_per_function": round(statistics.median(times), 2) if times else None,
-        "median_seconds_per_review": round(statistics.median([r["seconds"] for r in rows if "seconds" in r]), 2)
+        "median_seconds_per_review": round(
+            statistics.median([r["seconds"] for r in rows if "seconds" in r]), 2
+        )
         if times
         else None,
         "errors": sum(1 for r in rows if "error" in r),
@@ -152,7 +178,9 @@ def markdown(summary: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--limit", type=int, default=None, help="first N tasks only")
     parser.add_argument("--tasks", help="comma-separated task numbers, e.g. 0,5,47")
@@ -161,7 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", default="new-code,regression")
     args = parser.parse_args(argv)
     if not args.data.is_file():
-        print(f"review_humanevalfix: no data at {args.data}; pass --data PATH to humanevalpack.jsonl", file=sys.stderr)
+        print(
+            f"review_humanevalfix: no data at {args.data}; pass --data PATH to humanevalpack.jsonl",
+            file=sys.stderr,
+        )
         return 2
     tasks = load_tasks(args.data)
     if args.tasks:
@@ -180,12 +211,17 @@ def main(argv: list[str] | None = None) -> int:
         for index, future in enumerate(futures, 1):
             rows.append(future.result())
             if index % 20 == 0:
-                print(f"{index}/{len(cases)} cases, {time.monotonic() - started:.0f}s", file=sys.stderr)
+                print(
+                    f"{index}/{len(cases)} cases, {time.monotonic() - started:.0f}s",
+                    file=sys.stderr,
+                )
     summary = summarise(rows)
     summary["tasks"] = len(tasks)
     summary["wall_seconds"] = round(time.monotonic() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "review_humanevalfix.json").write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
+    (args.out / "review_humanevalfix.json").write_text(
+        json.dumps({"summary": summary, "rows": rows}, indent=1)
+    )
     table = markdown(summary)
     (args.out / "review_humanevalfix.md").write_text(table)
     print(table)

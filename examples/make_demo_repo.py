@@ -12,7 +12,16 @@ HERE = Path(__file__).resolve().parent / "demo"
 
 def git(repo: Path, *args: str) -> None:
     subprocess.run(
-        ["git", "-c", "user.name=Demo", "-c", "user.email=demo@example.com", "-c", "init.defaultBranch=main", *args],
+        [
+            "git",
+            "-c",
+            "user.name=Demo",
+            "-c",
+            "user.email=demo@example.com",
+            "-c",
+            "init.defaultBranch=main",
+            *args,
+        ],
         cwd=repo,
         check=True,
         stdout=subprocess.DEVNULL,

@@ -450,7 +450,9 @@ def _file_targets(
     return out, None
 
 
-def _with_reachable_owners(funcs: Sequence[_Func], attributed: dict[int, set[int]]) -> dict[int, set[int]]:
+def _with_reachable_owners(
+    funcs: Sequence[_Func], attributed: dict[int, set[int]]
+) -> dict[int, set[int]]:
     """Add the enclosing function of each changed nested def: it is only callable through it."""
     out = {i: set(lines) for i, lines in attributed.items()}
     for i, lines in attributed.items():

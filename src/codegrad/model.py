@@ -115,7 +115,16 @@ class Finding:
     @property
     def fingerprint(self) -> str:
         """Stable identity across runs and candidates: what failed, not where the lines moved."""
-        raw = "\x1f".join([self.path, self.function, self.check, self.kind.value, self.input or "", self.message if self.input is None else ""])
+        raw = "\x1f".join(
+            [
+                self.path,
+                self.function,
+                self.check,
+                self.kind.value,
+                self.input or "",
+                self.message if self.input is None else "",
+            ]
+        )
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
@@ -160,7 +169,9 @@ class Evidence:
         return tuple(f for r in self.results for f in r.findings)
 
     def for_target(self, target: Target) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.path == target.path and f.function == target.qualname)
+        return tuple(
+            f for f in self.findings if f.path == target.path and f.function == target.qualname
+        )
 
 
 @dataclass(frozen=True)

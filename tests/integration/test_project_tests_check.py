@@ -117,7 +117,9 @@ def review(tmp_path_factory: pytest.TempPathFactory) -> CheckResult:
     tmp = tmp_path_factory.mktemp("shared")
     common = {
         "src/pkg/__init__.py": "",
-        "tests/test_flaky.py": FLAKY.format(mark=str(tmp / "head" / "flaky-mark")),  # inside the writable tree
+        "tests/test_flaky.py": FLAKY.format(
+            mark=str(tmp / "head" / "flaky-mark")
+        ),  # inside the writable tree
     }
     head = write_tree(
         tmp / "head",

@@ -104,7 +104,9 @@ def resolve(module: ModuleType, qualname: str) -> Any:
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise LoadError(f"{qualname!r} not found in {module.__name__} (missing {part!r})") from None
+            raise LoadError(
+                f"{qualname!r} not found in {module.__name__} (missing {part!r})"
+            ) from None
     return obj
 
 

@@ -24,12 +24,18 @@ def describe(value: Any, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def equivalent(a: Any, b: Any, rel_tol: float = 1e-6, abs_tol: float = 1e-9, _depth: int = 0) -> bool:
+def equivalent(
+    a: Any, b: Any, rel_tol: float = 1e-6, abs_tol: float = 1e-9, _depth: int = 0
+) -> bool:
     """Equality that forgives float formatting/rounding noise and treats NaN as equal to NaN."""
     if _depth > 50:
         return bool(a == b)
     if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b if isinstance(a, bool) and isinstance(b, bool) else _plain_eq(a, b)
+        return (
+            type(a) is type(b) and a == b
+            if isinstance(a, bool) and isinstance(b, bool)
+            else _plain_eq(a, b)
+        )
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         fa, fb = float(a), float(b)
         if math.isnan(fa) and math.isnan(fb):
@@ -44,7 +50,9 @@ def equivalent(a: Any, b: Any, rel_tol: float = 1e-6, abs_tol: float = 1e-9, _de
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         if type(a) is not type(b) or len(a) != len(b):
             return False
-        return all(equivalent(x, y, rel_tol, abs_tol, _depth + 1) for x, y in zip(a, b, strict=False))
+        return all(
+            equivalent(x, y, rel_tol, abs_tol, _depth + 1) for x, y in zip(a, b, strict=False)
+        )
     if isinstance(a, dict) and isinstance(b, dict):
         if a.keys() != b.keys():
             return False
