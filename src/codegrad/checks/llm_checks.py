@@ -1,21 +1,27 @@
 """The LLM-derived checks: proposals from the docstring (reference, cases, properties), validated, then run.
 
 On when an LLM is configured. For each changed function with a docstring the LLM sees only the
-signature and docstring (never the body) and proposes, in two prompts (see llm_proposals): a
-reference implementation; and a second implementation with asserts on new inputs, a property and
-a precondition. Nothing counts before it is validated in the sandbox:
+signature and docstring (never the body) and proposes, in up to three prompts (see
+llm_proposals): a reference implementation; a second implementation with asserts on new inputs, a
+property and a precondition; and a third implementation. Nothing counts before it is validated in
+the sandbox:
 
 - every part must compile and load; a reference must reproduce each docstring example, a property
   must hold on each example's (input, expected output), a precondition must accept each example's
   input, a proposed case must agree with any docstring example on the same input. A part that
-  fails this is a bad test: dropped, and reported in one Kind.BAD_TEST note per function;
-- in the regression setting (the function has a base version), a part that the base version
-  fails as well on the same input is a bad test too.
+  fails this is a bad test: dropped, and reported as a Kind.BAD_TEST note;
+- in the regression setting (the function has a base version), a part or case that the base
+  version fails as well is a bad test too. Base is searched on its own, before head, so what is
+  dropped never depends on the head under review (a refinement candidate sees the same notes).
 
 Then the validated parts test the function: Hypothesis inputs from the parameters' strategies
 (filtered by a validated precondition) plus the proposed cases; crashes and hangs are left to the
-properties check. The second prompt is asked only when it can change the verdict: when the first
-gave no usable reference, or when a new function disagrees with the first reference.
+properties check. The next prompt is asked only when it can change the verdict: when no validated
+reference came yet, or when a new function disagrees with one proposal alone and passes its
+docstring examples (when it fails one, the docstrings check already reports an error). Prose
+examples that the docstrings check leaves alone (`is_happy(abc) => True`, bare words read as
+strings) validate the proposals too, and one that fails is a finding of this check: an error when
+a validated reference confirms that reading of the docstring.
 
 Severity (an LLM's expected outputs are often wrong, and a false alarm costs more than a miss):
 - ERROR only when corroborated: the base version agrees with the proposal where the head does not
@@ -344,7 +350,8 @@ def _references(result: dict[str, Any] | None, statuses: tuple[str, ...]) -> boo
 
 def need_more(asked: Asked, result: dict[str, Any] | None, regression: bool) -> bool:
     """Ask the next prompt? When no usable reference came yet (no validated one, where docstring
-    examples could validate one), or when a new function's finding still lacks corroboration."""
+    examples could validate one), or when a new function's finding still lacks corroboration
+    (unless the function fails one of its docstring examples: the docstrings check reports that)."""
     if result is None or result.get("status") in ("skipped", "error"):
         return False
     has_examples = bool(asked.plan.examples)
@@ -352,8 +359,8 @@ def need_more(asked: Asked, result: dict[str, Any] | None, regression: bool) -> 
         return True
     if has_examples and not _references(result, ("valid",)):
         return True
-    if regression or not has_examples:
-        return False
+    if regression or not has_examples or result.get("head_fails_examples"):
+        return False  # base corroborates, nothing could, or a docstring example already fails
     findings, _dropped = findings_for(asked, result, regression)
     return any(f.kind is Kind.BUG and f.level is Severity.WARNING for f in findings)
 

@@ -560,6 +560,17 @@ def _case_references(
     return out
 
 
+def failing_examples(subject: Subject) -> int:
+    """How many of the docstring examples the docstrings check runs the target fails."""
+    failures = 0
+    for example in subject.examples:
+        if example.raw.get("lenient"):
+            continue
+        head = hypo.call(subject.head.fn, example.args, example.kwargs, subject.timeout)
+        failures += not _agrees(example, head, subject.namespace, subject.timeout)
+    return failures
+
+
 def run_lenient(subject: Subject) -> list[dict[str, Any]]:
     """The target on the docstring's prose examples that the docstrings check does not run."""
     out = []
@@ -626,6 +637,7 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
     for report, proposal in zip(reports, target.get("proposals") or [], strict=False):
         report["cases"] = run_cases(subject, proposal) if report["error"] is None else []
     lenient = run_lenient(subject)
+    strict_failures = failing_examples(subject)
     parts = {p.ident: p for p in [*subject.parts, *subject.preconditions]}
     for report in reports:  # base failures are counted during the search
         for entry in report["parts"]:
@@ -636,6 +648,7 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
         "proposals": reports,
         "found": found,
         "lenient": lenient,
+        "head_fails_examples": strict_failures,
         "examples": len(subject.examples),
         "calls": budget.calls,
         "out_of_domain": searcher.out_of_domain,
