@@ -13,6 +13,7 @@ about the proposals, not the code, and are counted separately.
 
     python benchmarks/llm_checks_benchmark.py [--limit N | --tasks 0,5,47] [--jobs 2]
         [--settings new-code,regression] [--base-url URL] [--model NAME] [--out DIR]
+    python benchmarks/llm_checks_benchmark.py --summarise benchmarks/results/llm_checks.partial.jsonl
 """
 
 from __future__ import annotations
@@ -214,7 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--cache", type=Path, default=HERE / "results" / "cache")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--summarise", type=Path, help="only summarise the rows of a (partial) JSONL file of a run"
+    )
     args = parser.parse_args(argv)
+    if args.summarise:
+        rows = [json.loads(line) for line in args.summarise.read_text().splitlines() if line]
+        print(markdown(summarise(rows)))
+        return 0
     if not args.data.is_file():
         print(f"llm_checks_benchmark: no data at {args.data}; pass --data PATH", file=sys.stderr)
         return 2

@@ -31,11 +31,13 @@ Severity (an LLM's expected outputs are often wrong, and a false alarm costs mor
   also computes);
 - WARNING for a single validated proposal, or for any proposal on a function without docstring
   examples to validate against;
-- dropped (and listed in the bad-test note) when the other prompt's validated reference agrees with
-  the function instead.
+- dropped (listed in the check's stats) when another prompt's validated reference agrees with the
+  function instead.
 The LLM is asked at temperature 0 and every answer is remembered per process, so re-verifying
 candidates in the refinement loop costs no further calls. An LLM that cannot be reached, a budget
 that is spent, or a time budget that runs out skips the remaining functions with the reason.
+The client is built from the settings (llm.build_client) with its own usage meter: the budget
+applies to this check's calls on their own, apart from the refinement loop's.
 """
 
 from __future__ import annotations
