@@ -51,6 +51,14 @@ def local_url() -> str:
     return url[0] if url else DEFAULT_URL
 
 
+def review_task(
+    task: dict[str, Any], setting: str, variants: tuple[str, ...], llm: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The variants of one task one after the other in one process: the later ones find the
+    earlier one's LLM answers remembered (run side by side, both would ask the LLM)."""
+    return [review_case(task, setting, variant, llm) for variant in variants]
+
+
 def review_case(
     task: dict[str, Any], setting: str, variant: str, llm: dict[str, str]
 ) -> dict[str, Any]:
@@ -238,27 +246,24 @@ def main(argv: list[str] | None = None) -> int:
         "cache": str(args.cache.resolve()),
         "timeout": args.timeout,
     }
-    cases = []
+    jobs = []
     for setting in args.settings.split(","):
         variants = ("canonical", "buggy") if setting == "new-code" else ("buggy",)
-        # task by task, both variants together: the second variant finds the first's answers cached
-        cases += [(t, setting, v, llm) for t in tasks for v in variants]
+        jobs += [(t, setting, variants, llm) for t in tasks]
     started = time.monotonic()
     rows: list[dict[str, Any]] = []
     args.out.mkdir(parents=True, exist_ok=True)
     partial = args.out / "llm_checks.partial.jsonl"
     with ProcessPoolExecutor(max_workers=args.jobs) as pool, partial.open("w") as log:
-        futures = [pool.submit(review_case, *case) for case in cases]
+        futures = [pool.submit(review_task, *job) for job in jobs]
         for index, future in enumerate(futures, 1):
-            row = future.result()
-            rows.append(row)
-            log.write(json.dumps(row) + "\n")
+            for row in future.result():
+                rows.append(row)
+                log.write(json.dumps(row) + "\n")
             log.flush()
-            if index % 10 == 0:
-                print(
-                    f"{index}/{len(cases)} cases, {time.monotonic() - started:.0f}s",
-                    file=sys.stderr,
-                )
+            if index % 5 == 0:
+                elapsed = time.monotonic() - started
+                print(f"{index}/{len(jobs)} tasks, {elapsed:.0f}s", file=sys.stderr)
     summary = summarise(rows)
     summary["tasks"] = len(tasks)
     summary["wall_seconds"] = round(time.monotonic() - started, 1)

@@ -7,12 +7,13 @@ properties (`def prop(<params>, result) -> bool`), a precondition (`def precondi
 -> bool`, used to filter the Hypothesis strategies) and, where a model offers them, per-parameter
 Hypothesis strategies (`<param> = st.integers(...)`).
 
-Two prompts, both measured on Qwen2.5-Coder-0.5B: `reference_messages` asks only for the function
-("write it from the docstring, plain loops and ifs"), the format that small model follows best;
-`tests_messages` asks for the function, asserts, a property and a precondition in a fixed layout
-and serves as the second, independent opinion. Asking a 0.5B model for strategies or for a
-precondition alone made it drop the implementation, so neither prompt asks for strategies; the
-parser still takes them from models that offer them.
+Three prompts, measured on Qwen2.5-Coder-0.5B: `reference_messages` asks only for the function
+("write it from the docstring, plain loops and ifs, do not repeat the docstring": without the
+last part that model answered about one time in four with the docstring alone); `tests_messages`
+asks for the function, asserts, a property and a precondition in a fixed layout and serves as the
+second opinion; `generate_messages` is a third, plain "complete the function" phrasing. Asking a
+0.5B model for strategies, or for a precondition on its own, made it drop the implementation, so
+no prompt asks for strategies; the parser still takes them from models that offer them.
 
 Everything here is pure text work: nothing an LLM wrote is executed outside the sandboxed runner.
 """
@@ -161,9 +162,10 @@ def reference_messages(subject: Subject) -> list[Message]:
     """Ask for the function written from its docstring alone: the reference implementation."""
     user = (
         _intro(subject)
-        + f"\nWrite {subject.name} from the docstring alone, in the simplest way: plain loops and "
-        "ifs, following the docstring step by step. "
-        f"Keep the first line `{subject.signature}`. Put any import inside the function. "
+        + f"\nWrite the code of {subject.name} from the docstring alone, in the simplest way: "
+        "plain loops and ifs, following the docstring step by step. "
+        f"Start with the first line `{subject.signature}` and go straight to the code: do not "
+        "repeat the docstring. Put any import inside the function. "
         "Reply with only the function in one ```python block.\n"
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

@@ -373,3 +373,14 @@ def test_findings_from_a_runner_result() -> None:
     outvoted = result(vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "pass", 1))
     findings, dropped = lc.findings_for(asked, outvoted, regression=False)
     assert findings == [] and dropped and "agrees with the code" in dropped[0]
+
+
+def test_inputs_next_to_the_docstring_examples() -> None:
+    from codegrad.runners.llm_checks import Example, neighbours
+
+    triangle = Example([3, 4, 5], {}, {})
+    got = [args for args, _ in neighbours([triangle])]
+    assert [5, 3, 4] in got and [3, 4, 5] not in got and len(got) == 5
+    mixed = Example([[3, 1, 2], "ab"], {}, {})  # a list and a string: never swapped
+    got = [args for args, _ in neighbours([mixed])]
+    assert got == [[[2, 1, 3], "ab"], [[1, 2, 3], "ab"], [[3, 2, 1], "ab"], [[3, 1, 2], "ba"]]

@@ -19,6 +19,7 @@ its verdict (the votes); (4) run the proposed cases on the target, the reference
 
 from __future__ import annotations
 
+import itertools
 import typing
 import warnings
 from collections.abc import Callable
@@ -377,6 +378,48 @@ def _key(args: list[Any], kwargs: dict[str, Any]) -> str:
     return values.describe((args, sorted(kwargs.items())), limit=10_000)
 
 
+NEIGHBOURS = 40  # at most this many inputs derived from the docstring examples
+
+
+def _variants(value: Any) -> list[Any]:
+    """Reversed and sorted versions of a sequence argument (strings reversed only)."""
+    out: list[Any] = []
+    if isinstance(value, str | list | tuple) and len(value) >= 2:
+        out.append(value[::-1])
+    if isinstance(value, list | tuple) and len(value) >= 2:
+        try:
+            ordered = sorted(value)
+        except TypeError:
+            return out
+        out += [type(value)(ordered), type(value)(ordered[::-1])]
+    return out
+
+
+def neighbours(examples: list[Example]) -> list[tuple[list[Any], dict[str, Any]]]:
+    """Inputs next to the docstring examples: the positional arguments of one type swapped
+    (`f(3, 4, 5)` -> `f(5, 3, 4)`), a sequence argument reversed or sorted. The examples state
+    the domain; these stay inside it and reach branches that random inputs rarely do."""
+    out: list[tuple[list[Any], dict[str, Any]]] = []
+    seen = {_key(e.args, e.kwargs) for e in examples}
+
+    def add(args: list[Any], kwargs: dict[str, Any]) -> None:
+        key = _key(args, kwargs)
+        if key not in seen and len(out) < NEIGHBOURS:
+            seen.add(key)
+            out.append((args, kwargs))
+
+    for example in examples:
+        args = example.args
+        if 2 <= len(args) <= 4:
+            for order in itertools.permutations(range(len(args))):
+                if all(type(args[i]) is type(args[j]) for i, j in enumerate(order)):
+                    add([args[j] for j in order], dict(example.kwargs))
+        for index, value in enumerate(args):
+            for variant in _variants(value):
+                add([*args[:index], variant, *args[index + 1 :]], dict(example.kwargs))
+    return out
+
+
 def case_inputs(target: dict[str, Any]) -> list[tuple[list[Any], dict[str, Any]]]:
     """The proposals' case inputs as values (those that do not evaluate are left out)."""
     raw = [c for p in target.get("proposals") or [] for c in p.get("cases") or []]
@@ -410,7 +453,7 @@ def validate_on_base(
                 part.base_input = hypo.call_text(base.label, args, kwargs)
 
     explicit = case_inputs(target) + hypo.example_inputs(target.get("inputs") or [])
-    for args, kwargs in explicit:
+    for args, kwargs in [*explicit, *neighbours(subject.examples)]:
         budget.calls += 1
         judge(args, kwargs)
     params = hypo.params_of(target.get("params") or [])
@@ -434,7 +477,8 @@ def search(
     searcher = Searcher(subject, {_key(e.args, e.kwargs) for e in subject.examples})
     if not active(subject):
         return searcher
-    for args, kwargs in hypo.example_inputs(target.get("inputs") or []):
+    explicit = hypo.example_inputs(target.get("inputs") or []) + neighbours(subject.examples)
+    for args, kwargs in explicit:
         budget.calls += 1
         if searcher.check(args, kwargs, explicit=True):
             return searcher
