@@ -384,3 +384,18 @@ def test_inputs_next_to_the_docstring_examples() -> None:
     mixed = Example([[3, 1, 2], "ab"], {}, {})  # a list and a string: never swapped
     got = [args for args, _ in neighbours([mixed])]
     assert got == [[[2, 1, 3], "ab"], [[1, 2, 3], "ab"], [[3, 2, 1], "ab"], [[3, 1, 2], "ba"]]
+
+
+def test_a_split_vote_asks_for_another_opinion_and_the_majority_decides() -> None:
+    split = result(vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "pass", 1))
+    verdict = lc.judge_found(split, regression=False)
+    assert verdict.severity is None and verdict.split
+    settled = result(
+        vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "pass", 1), vote(lp.GENERATE, "fail", 0)
+    )
+    verdict = lc.judge_found(settled, regression=False)
+    assert verdict.severity is Severity.ERROR and "one sides with the code" in verdict.why
+    outvoted = result(
+        vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "pass", 1), vote(lp.GENERATE, "pass", 1)
+    )
+    assert lc.judge_found(outvoted, regression=False).severity is None

@@ -287,6 +287,9 @@ class Verdict:
     severity: Severity | None  # None: dropped
     failing: tuple[dict[str, Any], ...]
     why: str
+    split: bool = (
+        False  # validated proposals disagree with each other: another opinion may settle it
+    )
 
 
 def judge_found(result: dict[str, Any], regression: bool) -> Verdict:
@@ -307,21 +310,45 @@ def judge_found(result: dict[str, Any], regression: bool) -> Verdict:
             failing,
             "base agrees, but no docstring example validated the proposal",
         )
-    origins = {v["origin"] for v in failing}
-    outvoted = [
-        v
+    return _majority(votes, failing)
+
+
+def _majority(votes: Sequence[dict[str, Any]], failing: tuple[dict[str, Any], ...]) -> Verdict:
+    """New code: one vote per prompt. The validated references that fail the code are grouped by
+    the result they give (validated properties that fail join any group); the largest group is
+    an error when it holds two prompts and outnumbers the prompts whose validated reference agrees
+    with the code, dropped when those are at least as many, else a warning."""
+    groups: dict[Any, set[str]] = {}
+    props: set[str] = set()
+    for vote in failing:
+        if vote.get("status") != "valid":
+            continue
+        if vote["kind"] == "reference":
+            groups.setdefault(vote.get("group"), set()).add(vote["origin"])
+        else:
+            props.add(vote["origin"])
+    best_group, best = max(groups.items(), key=lambda kv: len(kv[1] | props), default=(None, set()))
+    against = best | props
+    agree = {
+        v["origin"]
         for v in votes
-        if v["verdict"] == "pass"
-        and v["kind"] == "reference"
-        and v.get("status") == "valid"
-        and v["origin"] not in origins
-    ]
-    if outvoted:
-        return Verdict(None, failing, "the other prompt's validated reference agrees with the code")
-    groups = {v.get("group") for v in failing if v["kind"] == "reference"}
-    if len({v["origin"] for v in validated}) >= 2 and len(groups) <= 1:
-        return Verdict(Severity.ERROR, failing, "two validated proposals agree")
-    return Verdict(Severity.WARNING, failing, "one proposal; not corroborated")
+        if v["verdict"] == "pass" and v["kind"] == "reference" and v.get("status") == "valid"
+    } - against
+    lead = tuple(
+        sorted(failing, key=lambda v: v["kind"] != "reference" or v.get("group") != best_group)
+    )
+    if len(against) >= 2 and len(against) > len(agree):
+        words = {1: "one", 2: "two", 3: "three"}
+        why = f"{words.get(len(against), len(against))} validated proposals agree" + (
+            f", {words.get(len(agree), len(agree))} side{'s' if len(agree) == 1 else ''} with the code"
+            if agree
+            else ""
+        )
+        return Verdict(Severity.ERROR, lead, why)
+    if agree and len(agree) >= len(against):
+        why = "another prompt's validated reference agrees with the code"
+        return Verdict(None, lead, why, split=bool(against))
+    return Verdict(Severity.WARNING, lead, "one proposal; not corroborated")
 
 
 def judge_case(entry: dict[str, Any], origin: str, regression: bool) -> Verdict:
@@ -363,6 +390,8 @@ def need_more(asked: Asked, result: dict[str, Any] | None, regression: bool) -> 
         return True
     if regression or not has_examples or result.get("head_fails_examples"):
         return False  # base corroborates, nothing could, or a docstring example already fails
+    if result.get("found") and judge_found(result, regression).split:
+        return True
     findings, _dropped = findings_for(asked, result, regression)
     return any(f.kind is Kind.BUG and f.level is Severity.WARNING for f in findings)
 
