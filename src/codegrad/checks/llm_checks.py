@@ -24,15 +24,16 @@ strings) validate the proposals too, and one that fails is a finding of this che
 a validated reference confirms that reading of the docstring.
 
 Severity (an LLM's expected outputs are often wrong, and a false alarm costs more than a miss):
-- ERROR only when corroborated: the base version agrees with the proposal where the head does not
-  (regression), or two proposals from different prompts, each validated on at least one docstring
-  example, say the function is wrong on the same input and agree with each other (two references
-  with the same result, or a proposed case whose expected output the other prompt's reference
-  also computes);
-- WARNING for a single validated proposal, or for any proposal on a function without docstring
-  examples to validate against;
-- dropped (listed in the check's stats) when another prompt's validated reference agrees with the
-  function instead.
+- ERROR only when corroborated: the base version agrees with a validated proposal where the head
+  does not (regression); or, for new code, proposals from at least two prompts, each validated on
+  at least one docstring example, say the function is wrong on the same input, agree with each
+  other (the same result from their references, or a proposed case whose expected output another
+  prompt's reference also computes), and outnumber the prompts whose validated reference agrees
+  with the function (one vote per prompt);
+- dropped (listed in the check's stats) when at least as many prompts side with the function; a
+  split vote asks the next prompt;
+- WARNING otherwise: a single validated proposal, or any proposal on a function without docstring
+  examples to validate against.
 The LLM is asked at temperature 0 and every answer is remembered per process, so re-verifying
 candidates in the refinement loop costs no further calls. An LLM that cannot be reached, a budget
 that is spent, or a time budget that runs out skips the remaining functions with the reason.
