@@ -22,6 +22,8 @@ def make_checks(names: Sequence[str]) -> list[Check]:
     """The check objects for the configured names, in a cheap-first order."""
     from codegrad.checks.differential import DifferentialCheck
     from codegrad.checks.docstrings import DocstringsCheck
+    from codegrad.checks.efficiency import EfficiencyCheck
+    from codegrad.checks.llm_checks import LLMChecksCheck
     from codegrad.checks.project_tests import ProjectTestsCheck
     from codegrad.checks.properties import PropertiesCheck
 
@@ -29,19 +31,11 @@ def make_checks(names: Sequence[str]) -> list[Check]:
         "docstrings": DocstringsCheck,
         "properties": PropertiesCheck,
         "differential": DifferentialCheck,
+        "efficiency": EfficiencyCheck,
         "project-tests": ProjectTestsCheck,
+        "llm-checks": LLMChecksCheck,  # last: it waits on the LLM; builds its client from the settings
     }
-    try:
-        from codegrad.checks.efficiency import EfficiencyCheck
-
-        available["efficiency"] = EfficiencyCheck
-    except ImportError:  # the efficiency check is optional until it lands
-        pass
-    from codegrad.checks.llm_checks import LLMChecksCheck
-
-    available["llm-checks"] = LLMChecksCheck  # builds its client from the settings when it runs
-    order = ["docstrings", "properties", "differential", "efficiency", "project-tests"]
-    order.append("llm-checks")  # last: it waits on the LLM
+    order = list(available)
     return [available[name]() for name in order if name in names and name in available]
 
 
