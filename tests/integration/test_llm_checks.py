@@ -230,6 +230,15 @@ def test_garbage_gives_no_finding_and_a_note(tmp_path: Path, fake_openai: FakeOp
     assert "held no usable proposal" in result.skipped["mod.py::double"]
 
 
+def test_a_reference_that_hangs_in_native_code_is_stopped_not_a_crash(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.enqueue("```python\ndef double(n):\n    return sum(range(10**15)) and 2 * n\n```")
+    result, _ = run_check(tmp_path, settings(fake_openai, function_timeout=3.0))
+    assert result.findings == ()
+    assert "the runner was stopped" in result.skipped["mod.py::double"]
+
+
 def test_an_unreachable_llm_skips_the_check_with_the_reason(tmp_path: Path) -> None:
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))

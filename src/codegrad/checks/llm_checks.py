@@ -742,6 +742,7 @@ class LLMChecksCheck:
         asked = self._ask(plans, lp.REFERENCE, asker, ctx, skipped)
         batch = self._run(list(asked.values()), ctx, {})
         final = dict(batch.results)
+        hung = dict(batch.hung)
         for origin in lp.ORIGINS[1:]:
             more: list[Asked] = []
             for key, item in asked.items():
@@ -757,7 +758,9 @@ class LLMChecksCheck:
                 for key, result in final.items()
                 if (found := _input_of(result.get("found") or {})) is not None
             }
-            final.update(self._run(more, ctx, inputs).results)
+            again = self._run(more, ctx, inputs)
+            final.update(again.results)
+            hung.update(again.hung)
         findings: list[Finding] = []
         checked: list[str] = []
         dropped: dict[str, list[str]] = {}
@@ -765,6 +768,8 @@ class LLMChecksCheck:
             result = final.get(key)
             if result is None or result.get("status") in ("skipped", "error"):
                 reason = (result or {}).get("reason") or batch.broken or "the time budget was spent"
+                if key in hung:
+                    reason = f"a call ignored the time limit; the runner was stopped after {hung[key]:g}s"
                 skipped[key] = f"proposals could not run: {reason}"
                 continue
             if all(p.empty for p in item.proposals) and not item.bad_cases:
