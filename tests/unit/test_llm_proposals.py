@@ -383,7 +383,7 @@ def test_inputs_next_to_the_docstring_examples() -> None:
     assert [5, 3, 4] in got and [3, 4, 5] not in got and len(got) == 5
     mixed = Example([[3, 1, 2], "ab"], {}, {})  # a list and a string: never swapped
     got = [args for args, _ in neighbours([mixed])]
-    assert got == [[[2, 1, 3], "ab"], [[1, 2, 3], "ab"], [[3, 2, 1], "ab"], [[3, 1, 2], "ba"]]
+    assert got == [[[1, 2, 3], "ab"], [[3, 2, 1], "ab"]]
 
 
 def test_a_split_vote_asks_for_another_opinion_and_the_majority_decides() -> None:
