@@ -109,8 +109,85 @@ def _defined_names(node: ast.stmt) -> set[str]:
     return set()
 
 
+def _needed(tree: ast.Module, func: FuncNode) -> list[ast.stmt]:
+    """Top-level imports, helpers and constants the function uses, transitively, in answer order."""
+    candidates = [
+        n
+        for n in tree.body
+        if n is not func
+        and not (isinstance(n, FuncNode) and n.name == func.name)
+        and (isinstance(n, ast.Import | ast.ImportFrom) or _defined_names(n))
+    ]
+    wanted = _body_names(func)  # annotations and decorators run in the module, not in the body
+    chosen: list[ast.stmt] = []
+    changed = True
+    while changed:
+        changed = False
+        for node in candidates:
+            if node not in chosen and _binds(node) & wanted:
+                chosen.append(node)
+                wanted |= _reads(node)
+                changed = True
+    return [n for n in candidates if n in chosen]
+
+
+def _body_names(func: FuncNode) -> set[str]:
+    """Names the function's body reads but does not bind."""
+    body = ast.Module(body=list(func.body), type_ignores=[])
+    loads = {
+        n.id for n in ast.walk(body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
+    return loads & _names_used(func)
+
+
+def _binds(node: ast.stmt) -> set[str]:
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    return _defined_names(node)
+
+
+def _reads(node: ast.stmt) -> set[str]:
+    if isinstance(node, FuncNode):
+        return _names_used(node)
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _fold(func_source: str, pieces: list[str]) -> str | None:
+    """The function with pieces (imports, helpers) placed at the top of its body, after its docstring.
+
+    None when the body shares the def's line (`def f(): return g()`), where nothing can go first.
+    """
+    tree = ast.parse(func_source)
+    func = tree.body[0]
+    assert isinstance(func, FuncNode)
+    first = func.body[0]
+    if first.lineno == func.lineno:
+        return None
+    lines = func_source.splitlines()
+    docstring = (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+    at = (first.end_lineno or first.lineno) if docstring else first.lineno - 1
+    indent = " " * first.col_offset
+    block = [
+        indent + line if line.strip() else "" for piece in pieces for line in piece.splitlines()
+    ]
+    folded = "\n".join([*lines[:at], *block, *lines[at:]]) + "\n"
+    try:
+        ast.parse(folded)
+    except SyntaxError:
+        return None
+    return folded
+
+
 def _from_module(tree: ast.Module, lines: list[str], name: str) -> ExtractResult | None:
-    """The function from parsed code: top level first (last definition wins), else inside a class."""
+    """The function from parsed code: top level first (last definition wins), else inside a class.
+
+    Imports and helpers the answer puts beside a top-level function and the function uses are moved
+    into its body (only the function may change); a method's helpers cannot be, and are a problem.
+    """
     top = [n for n in tree.body if isinstance(n, FuncNode) and n.name == name]
     wrapper: ast.ClassDef | None = None
     if top:
@@ -126,11 +203,21 @@ def _from_module(tree: ast.Module, lines: list[str], name: str) -> ExtractResult
     extras: list[str] = []
     helpers: list[str] = []
     siblings = wrapper.body if wrapper is not None else tree.body
+    source = _segment(lines, func)
+    needed = _needed(tree, func) if wrapper is None else []
+    folded = _fold(source, [_segment(lines, n) for n in needed]) if needed else None
+    if folded is None:
+        needed = []
+    else:
+        source = folded
     for node in tree.body if wrapper is None else [*tree.body, *siblings]:
         if node is func or node is wrapper:
             continue
         if isinstance(node, FuncNode) and node.name == name:
             extras.append(f"an earlier definition of {name} (ignored)")
+            continue
+        if node in needed:
+            extras.append(f"{_describe(node, set())} (moved into {name})")
             continue
         described = _describe(node, used)
         if described is not None:
@@ -144,7 +231,7 @@ def _from_module(tree: ast.Module, lines: list[str], name: str) -> ExtractResult
             f"{name} uses {', '.join(helpers)}, which the answer defines outside the function; "
             "only the function itself can change, so define helpers inside it"
         )
-    return ExtractResult(_segment(lines, func), extras, problem)
+    return ExtractResult(source, extras, problem)
 
 
 def _cut_function(text: str, name: str) -> tuple[str | None, str | None]:

@@ -279,21 +279,50 @@ def test_extract_picks_the_last_block_that_defines_the_function() -> None:
     assert result.extras == ["2 code blocks define top; used the last one"]
 
 
-def test_extract_reports_imports_and_helpers() -> None:
+def test_extract_moves_used_imports_and_helpers_into_the_function() -> None:
     answer = (
-        "```python\nimport math\nfrom typing import List\n\n"
-        "def _half(x):\n    return x / 2\n\n"
-        "def top(a, b=2):\n    return math.floor(_half(a + b))\n\nprint(top(3))\n```"
+        "```python\nimport math\nfrom typing import List\n\nLIMIT = 2\n\n"
+        "def _half(x):\n    return x / LIMIT\n\n"
+        "def unused():\n    return 0\n\n"
+        'def top(a: List[int], b=2):\n    """Doc."""\n    return math.floor(_half(a + b))\n\n'
+        "print(top(3))\n```"
     )
     result = extract_function(answer, "top")
-    assert result.source == "def top(a, b=2):\n    return math.floor(_half(a + b))\n"
+    assert result.problem is None
+    assert result.source == (
+        "def top(a: List[int], b=2):\n"
+        '    """Doc."""\n'
+        "    import math\n"
+        "    LIMIT = 2\n"
+        "    def _half(x):\n"
+        "        return x / LIMIT\n"
+        "    return math.floor(_half(a + b))\n"
+    )
     assert result.extras == [
-        "import math (used by the function)",
-        "from typing import List",
-        "def _half",
+        "import math (moved into top)",
+        "from typing import List (used by the function)",  # annotations run in the module
+        "LIMIT = 2 (moved into top)",
+        "def _half (moved into top)",
+        "def unused",
         "print(top(3))",
     ]
-    assert result.problem is not None and "top uses _half" in result.problem
+    namespace: dict[str, object] = {"List": list}
+    exec(result.source, namespace)  # noqa: S102 - the folded function runs on its own
+    assert namespace["top"](3) == 2  # type: ignore[operator]
+
+
+def test_extract_reports_helpers_it_cannot_move() -> None:
+    one_line = extract_function(
+        "```python\ndef h(a):\n    return a\ndef top(a): return h(a)\n```", "top"
+    )
+    assert one_line.source == "def top(a): return h(a)\n"
+    assert one_line.problem is not None and "top uses h" in one_line.problem
+    method = extract_function(
+        "```python\ndef h(a):\n    return a\n\nclass Box:\n    def top(self, a):\n"
+        "        return h(a)\n```",
+        "top",
+    )
+    assert method.problem is not None and "top uses h" in method.problem
 
 
 def test_extract_a_method_returned_inside_its_class() -> None:
