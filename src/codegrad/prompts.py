@@ -9,7 +9,9 @@ indented lines under it, so quoted data can never start a section of its own.
 
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -183,6 +185,51 @@ def update(
         "Reply with only the function in one ```python block.\n",
     )
     return [{"role": "system", "content": FIX_SYSTEM}, {"role": "user", "content": user}]
+
+
+def spec_stub(source: str) -> str | None:
+    """The function's header and docstring with `...` for a body; None without a docstring."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return None
+    func = next(
+        (n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None
+    )
+    if func is None or not func.body or func.body[0].lineno == func.lineno:
+        return None
+    first = func.body[0]
+    if not (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        return None
+    lines = textwrap.dedent(source).splitlines()[: first.end_lineno]
+    return "\n".join([*lines, " " * first.col_offset + "..."]) + "\n"
+
+
+def rewrite(
+    target: Target, *, feedback: str, evidence: str, spec: str | None = None
+) -> list[Message]:
+    """Ask for the function written afresh from its specification, the failing version not shown.
+
+    Small models answer "fix this code" by sending the code back; without the code in sight they
+    cannot echo it. None of the earlier attempts is shown for the same reason.
+    """
+    name = target.name
+    stub = spec_stub(target.source) or target.source
+    user = _join(
+        f"Write {name} from its specification; an earlier version failed the checks below:\n"
+        + fence(stub, "python"),
+        _spec(target, spec),
+        section(EVIDENCE, evidence or "(none)"),
+        section(FEEDBACK, feedback or "(none)"),
+        f"Write the whole {name} from scratch, keeping the first line "
+        f"`{signature_line(target.source, name)}` and the docstring. Put any import inside the "
+        "function. Reply with only the function in one ```python block.\n",
+    )
+    return [{"role": "system", "content": WRITE_SYSTEM}, {"role": "user", "content": user}]
 
 
 # --------------------------------------------------------------------------- benchmark baselines

@@ -35,6 +35,7 @@ class Options:
     temperature: float = 0.8  # for steps after the first (the first answer is greedy)
     candidates_per_step: int = 1
     seed: int = 0
+    fresh: bool = True  # every other sampled candidate is written from the spec, the code unseen
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,13 @@ Verifier = Callable[[Target, Path], tuple[Finding, ...]]
 
 
 def gate_key(finding: Finding) -> tuple[str, str, str]:
-    """What counts as "the same failure" across candidates (generated counterexamples may move)."""
+    """What counts as "the same failure" across candidates (generated counterexamples may move).
+
+    A fixed input (an example, a test) is the same failure whatever it fails with: a candidate that
+    turns a crash on an example into a wrong value has broken nothing that passed before.
+    """
     if finding.check in ("docstrings", "project-tests", "llm-checks"):
-        return (finding.check, finding.kind.value, finding.input or finding.message)
+        return (finding.check, "", finding.input or finding.message)
     return (finding.check, finding.kind.value, str(finding.details.get("property", "")))
 
 
@@ -242,9 +247,14 @@ def step(
     answers: list[str] = []
     for sample in range(options.candidates_per_step):
         greedy = iteration == 0 and sample == 0
-        messages = prompts.fit(
-            prompts.update(current, feedback=feedback, evidence=evidence_text, history=history)
-        )
+        number = iteration * options.candidates_per_step + sample
+        if is_fresh(options, current, number, greedy=greedy):
+            messages = prompts.rewrite(current, feedback=feedback, evidence=evidence_text)
+        else:
+            messages = prompts.update(
+                current, feedback=feedback, evidence=evidence_text, history=history
+            )
+        messages = prompts.fit(messages)
         try:
             reply = llm.complete(
                 messages,
@@ -258,6 +268,20 @@ def step(
             return answers, _stop_text(exc)
         answers.append(reply.text)
     return answers, None
+
+
+def is_fresh(options: Options, current: Target, number: int, *, greedy: bool) -> bool:
+    """Whether candidate `number` is written from the spec: every other sampled one, if it has a docstring.
+
+    Asked to fix code it can see, a small model often sends the same code back; a candidate written
+    without it in sight cannot be that echo, and the gate still judges it like any other.
+    """
+    return (
+        options.fresh
+        and not greedy
+        and number % 2 == 1
+        and prompts.spec_stub(current.source) is not None
+    )
 
 
 def calls_left(llm: LLM) -> int | None:

@@ -55,6 +55,8 @@ def clamp(value: int, low: int, high: int, extra: int = 0) -> int:
     return max(low, min(value, high))
 ```"""
 
+HEAD_FUNCTION = "```python\n" + HEAD.split("\n\n\n")[0] + "\n```"
+
 CRITIC = "1. Correctness: min and max are swapped on line 11; clamp(-3, 0, 10) must give 0.\n2. fine\n3. fine\n4. fine"
 KEY = "sk-test-refine-0123456789abcdef"
 
@@ -234,4 +236,24 @@ def test_the_last_call_of_the_budget_goes_to_an_update_not_to_the_critic(
     [fix] = outcome.fixes
     assert fix.verified and fix.calls == 3
     last = fake_openai.completions[-1].body["messages"][1]["content"]
-    assert "Write the fixed clamp" in last  # an update prompt, not a critic prompt
+    assert "Write the whole clamp from scratch" in last  # an update prompt, not a critic prompt
+
+
+def test_sampled_candidates_alternate_fix_and_rewrite_prompts(
+    repo: GitRepo, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.enqueue(CRITIC)
+    fake_openai.enqueue(WRONG)
+    fake_openai.enqueue(HEAD_FUNCTION)  # the echo the rewrite prompt exists to avoid
+    fake_openai.enqueue(GOOD)
+    settings = settings_for(repo, fake_openai, candidates_per_step=3, max_iterations=1)
+    outcome = app.review(settings)  # type: ignore[arg-type]
+    [fix] = outcome.fixes
+    assert fix.verified
+    prompts = [c.body["messages"][1]["content"] for c in fake_openai.completions[1:]]
+    assert "Write the fixed clamp" in prompts[0] and "Write the fixed clamp" in prompts[2]
+    rewrite = prompts[1]
+    assert "Write the whole clamp from scratch" in rewrite
+    assert "min(low, max(value, high))" not in rewrite  # the failing code is not shown
+    assert ">>> clamp(-3, 0, 10)" in rewrite  # the specification is
+    assert "Failing checks:\n" in rewrite and "How to fix it:\n" in rewrite

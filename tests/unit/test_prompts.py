@@ -173,3 +173,29 @@ def test_fit_cannot_be_fooled_by_headings_inside_the_code() -> None:
     messages = prompts.update(target, feedback="f", evidence="e\n" * 100)
     fitted = prompts.fit(messages, 100)  # impossible: everything trimmable goes, the code stays
     assert code_blocks(fitted[1]["content"])[0][1] == source
+
+
+def test_spec_stub_keeps_header_and_docstring_and_drops_the_body() -> None:
+    assert prompts.spec_stub(SOURCE) == (
+        "@staticmethod\n"
+        "def median(xs: list[float]) -> float:\n"
+        '    """Return the median of a non-empty list."""\n'
+        "    ...\n"
+    )
+    assert prompts.spec_stub("def f(x):\n    return x\n") is None  # no spec to write from
+    assert prompts.spec_stub("def f(x): return x\n") is None
+    assert prompts.spec_stub("def f(:\n") is None
+
+
+def test_rewrite_shows_the_spec_and_evidence_but_not_the_failing_code() -> None:
+    system, user = prompts.rewrite(
+        TARGET, feedback="Average the two middle values.", evidence=EVIDENCE
+    )
+    assert system["content"] == prompts.WRITE_SYSTEM
+    content = user["content"]
+    assert "return xs[len(xs) // 2]\n" not in content.split("Failing checks:")[0]
+    assert '"""Return the median of a non-empty list."""' in content
+    assert "Failing checks:\n  docstrings: median([4, 1, 3, 2]) expected 2.5" in content
+    assert "How to fix it:\n  Average the two middle values." in content
+    assert "`def median(xs: list[float]) -> float:`" in content
+    assert content.count("```python\n") == 1  # the function stub is the only code block
