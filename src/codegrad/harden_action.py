@@ -9,18 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from codegrad import action, autofix, botgit, gradient, publish, testgen
-from codegrad.action import (
-    Context,
-    Inputs,
-    Log,
-    annotate_findings,
-    ensure_commits,
-    push_env,
-    settings_for,
-    write_outputs,
-    write_summary,
-)
+from codegrad import action_output, autofix, botgit, gradient, publish, testgen
+from codegrad.action_context import Context, Inputs, settings_for
+from codegrad.action_git import ensure_commits, push_env
+from codegrad.action_output import Log, annotate_findings, write_outputs, write_summary
 from codegrad.errors import ExitCode, UsageError
 from codegrad.github import GitHubError
 from codegrad.github_harden import PullInfo, RepositoryAPI
@@ -316,7 +308,7 @@ def write_reports(outcome: Outcome, folder: Path) -> dict[str, Path]:
     """report.md (skip lists folded), report.json and report.sarif in folder."""
     from codegrad.cli_harden import render_report
 
-    return action.write_reports(outcome, folder, render_report)
+    return action_output.write_reports(outcome, folder, render_report)
 
 
 def run(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from codegrad import action, changes, harden, harden_action, shard, testgen
+from codegrad import action_context, action_output, changes, harden, harden_action, shard, testgen
 from codegrad.github import make_retry
 from codegrad.github_harden import RepositoryAPI
 from codegrad.model import Evidence, Kind, Outcome
@@ -313,9 +313,9 @@ class Hub:
             **{f"INPUT_{k.upper()}": v for k, v in (inputs or {}).items()},
         }
         stream = io.StringIO()
-        log = action.Log(stream)
-        ins = action.read_inputs(env)
-        ctx = action.read_context(env, ins.report_dir)
+        log = action_output.Log(stream)
+        ins = action_context.read_inputs(env)
+        ctx = action_context.read_context(env, ins.report_dir)
 
         def connect() -> RepositoryAPI:
             return RepositoryAPI.connect(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import action
+from codegrad import action, action_context, action_output
 from codegrad.errors import UsageError
 
 
@@ -32,7 +32,7 @@ def event(**kw: object) -> dict[str, object]:
 
 
 def test_inputs_accept_both_spellings_and_fall_back_to_github_token() -> None:
-    inputs = action.read_inputs(
+    inputs = action_context.read_inputs(
         {
             "INPUT_AUTO-FIX": "Commit",
             "INPUT_MAX_ITERATIONS": "3",
@@ -48,7 +48,9 @@ def test_inputs_accept_both_spellings_and_fall_back_to_github_token() -> None:
     )
     assert (inputs.mode, inputs.allow_fork_code, inputs.max_fix_commits) == ("auto", False, 3)
     assert "tok" not in repr(
-        action.read_inputs({"INPUT_GITHUB-TOKEN": "tok", "INPUT_OPENAI-API-KEY": "sk-123456"})
+        action_context.read_inputs(
+            {"INPUT_GITHUB-TOKEN": "tok", "INPUT_OPENAI-API-KEY": "sk-123456"}
+        )
     )
 
 
@@ -68,7 +70,7 @@ def test_inputs_accept_both_spellings_and_fall_back_to_github_token() -> None:
 )
 def test_bad_inputs_name_the_input_and_the_value(env: dict[str, str], message: str) -> None:
     with pytest.raises(UsageError) as info:
-        action.read_inputs(env)
+        action_context.read_inputs(env)
     assert message in str(info.value)
 
 
@@ -82,7 +84,7 @@ def test_context_needs_event_name_event_file_and_repository(tmp_path: Path) -> N
         "GITHUB_API_URL": "https://ghe.example/api/v3/",
         "RUNNER_TEMP": str(tmp_path),
     }
-    ctx = action.read_context(env)
+    ctx = action_context.read_context(env)
     assert (
         ctx.api_url == "https://ghe.example/api/v3"
         and ctx.report_dir == tmp_path / "codegrad-report"
@@ -93,14 +95,14 @@ def test_context_needs_event_name_event_file_and_repository(tmp_path: Path) -> N
         ("GITHUB_REPOSITORY", "expected owner/name"),
     ):
         with pytest.raises(UsageError, match=text):
-            action.read_context({k: v for k, v in env.items() if k != missing})
+            action_context.read_context({k: v for k, v in env.items() if k != missing})
     path.write_text("[1]")
     with pytest.raises(UsageError, match="not a JSON object"):
-        action.read_context(env)
+        action_context.read_context(env)
 
 
 def test_pull_from_event_and_fork_detection() -> None:
-    pull = action.pull_from_event(event())
+    pull = action_context.pull_from_event(event())
     assert (pull.number, pull.base_sha, pull.head_ref, pull.default_branch, pull.is_fork) == (
         5,
         "a" * 40,
@@ -110,21 +112,21 @@ def test_pull_from_event_and_fork_detection() -> None:
     )
     forked = event()
     forked["pull_request"]["head"]["repo"] = None  # type: ignore[index]  # a deleted fork
-    assert action.pull_from_event(forked).is_fork
+    assert action_context.pull_from_event(forked).is_fork
     with pytest.raises(UsageError, match="no pull_request object"):
-        action.pull_from_event({"action": "opened"})
+        action_context.pull_from_event({"action": "opened"})
     with pytest.raises(UsageError, match="lacks 'sha'"):
-        action.pull_from_event(
+        action_context.pull_from_event(
             {"pull_request": {"number": 1, "head": {}, "base": {"repo": {"full_name": "o/r"}}}}
         )
 
 
 def test_loop_guard() -> None:
-    pull = action.pull_from_event(event())
-    assert action.loop_guard(pull, "normal commit") is None
-    assert "own fix commit" in (action.loop_guard(pull, "fix\n\nCodegrad-Fix: 9") or "")
-    bot = action.pull_from_event(event(sender={"login": "dependabot[bot]", "type": "Bot"}))
-    assert "triggered by a bot (dependabot[bot])" in (action.loop_guard(bot, None) or "")
+    pull = action_context.pull_from_event(event())
+    assert action_context.loop_guard(pull, "normal commit") is None
+    assert "own fix commit" in (action_context.loop_guard(pull, "fix\n\nCodegrad-Fix: 9") or "")
+    bot = action_context.pull_from_event(event(sender={"login": "dependabot[bot]", "type": "Bot"}))
+    assert "triggered by a bot (dependabot[bot])" in (action_context.loop_guard(bot, None) or "")
 
 
 def test_log_escapes_workflow_commands_and_redacts_secrets() -> None:
@@ -132,14 +134,14 @@ def test_log_escapes_workflow_commands_and_redacts_secrets() -> None:
 
     register_secret("super-secret-value")
     stream = io.StringIO()
-    log = action.Log(stream)
+    log = action_output.Log(stream)
     log.annotate("error", "50% bad\nsecond super-secret-value", file="a,b:c.py", line=3, title="t")
     assert stream.getvalue() == "::error file=a%2Cb%3Ac.py,line=3,title=t::50%25 bad%0Asecond ***\n"
 
 
 def test_outputs_use_the_multiline_delimiter(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    action.write_outputs(out, {"findings": "2", "text": "a\nb"})
+    action_output.write_outputs(out, {"findings": "2", "text": "a\nb"})
     lines = out.read_text().splitlines()
     assert (
         lines[0].startswith("findings<<ghadelimiter_")
@@ -150,12 +152,12 @@ def test_outputs_use_the_multiline_delimiter(tmp_path: Path) -> None:
 
 
 def test_harden_and_review_modes_on_the_wrong_event_are_usage_errors(tmp_path: Path) -> None:
-    ctx = action.Context("push", {}, "o/r", "u", "s", tmp_path, "1", tmp_path)
+    ctx = action_context.Context("push", {}, "o/r", "u", "s", tmp_path, "1", tmp_path)
     with pytest.raises(UsageError, match="codegrad runs on pull_request"):
         action.dispatch(
             ctx,
-            action.Inputs(token="t"),
-            action.Log(io.StringIO()),
+            action_context.Inputs(token="t"),
+            action_output.Log(io.StringIO()),
             connect=None,
             review=None,
             env={},
@@ -163,8 +165,8 @@ def test_harden_and_review_modes_on_the_wrong_event_are_usage_errors(tmp_path: P
     with pytest.raises(UsageError, match="mode review needs a pull_request event"):
         action.dispatch(
             ctx,
-            action.Inputs(token="t", mode="review"),
-            action.Log(io.StringIO()),
+            action_context.Inputs(token="t", mode="review"),
+            action_output.Log(io.StringIO()),
             connect=None,
             review=None,
             env={},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from codegrad import action
+from codegrad import action_context
 
 ACTION_YML = Path(__file__).resolve().parents[2] / "action.yml"
 
@@ -40,7 +40,7 @@ def test_every_input_is_passed_to_the_codegrad_step_and_understood() -> None:
             "allow-fork-code": "true",
             "fail-on": "note",
         }.get(name, "7")
-    parsed = action.read_inputs(env)
+    parsed = action_context.read_inputs(env)
     assert (parsed.mode, parsed.auto_fix, parsed.allow_fork_code, parsed.fail_on) == (
         "review",
         "commit",

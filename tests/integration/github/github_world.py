@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from codegrad import action
+from codegrad import action, action_context, action_output
 from codegrad.github import PullRequestAPI, make_retry
 from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target
 from codegrad.sandbox import register_secret
@@ -230,11 +230,11 @@ class World:
             )
 
         stream = io.StringIO()
-        log = action.Log(stream)
-        ins = action.read_inputs(env)
+        log = action_output.Log(stream)
+        ins = action_context.read_inputs(env)
         register_secret(ins.token)  # as action.main does
         register_secret(ins.openai_api_key)
-        ctx = action.read_context(env, ins.report_dir)
+        ctx = action_context.read_context(env, ins.report_dir)
         try:
             code = int(action.dispatch(ctx, ins, log, connect=connect, review=review, env=env))
         except action.UsageError as exc:
