@@ -11,16 +11,9 @@ import pytest
 from codegrad import testselect as ts
 from codegrad.changes import all_functions
 from codegrad.checks.base import CheckContext
-from codegrad.checks.project_tests import (
-    NO_TESTS,
-    NOT_COVERED,
-    ProjectTestsCheck,
-    TreeScan,
-    Verdict,
-    classify,
-    scan_tree,
-    tree_options,
-)
+from codegrad.checks.project_tests import NO_TESTS, NOT_COVERED, ProjectTestsCheck
+from codegrad.checks.pytest_runs import TreeScan, scan_tree, tree_options
+from codegrad.checks.suite_findings import Verdict, classify
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target, Workspace
 from codegrad.settings import Settings
 
