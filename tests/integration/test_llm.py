@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import socket
-import subprocess
 import time
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from codegrad.llm import (
 from codegrad.patch import extract_function
 from codegrad.settings import Settings
 from fakes.openai_server import FakeOpenAI
+from helpers_llm import local_llm_url
 
 KEY = "sk-test-Secret-0123456789abcdef"
 MESSAGES = [
@@ -357,22 +357,11 @@ def test_build_client_wires_budget_and_cache(fake_openai: FakeOpenAI, tmp_path: 
     assert len(fake_openai.completions) == 1
 
 
-def _local_llm_url() -> str | None:
-    tool = Path("/work/shared/tools/local-llm")
-    if not tool.exists():
-        return None
-    try:
-        done = subprocess.run([str(tool), "status"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
-
-
 @pytest.mark.slow
 def test_local_model_applies_the_update_prompt() -> None:
-    url = _local_llm_url()
+    url = local_llm_url()
     if url is None:
-        pytest.skip("the local LLM is not running (/work/shared/tools/local-llm start)")
+        pytest.skip("the local LLM is not running (../shared/tools/local-llm start)")
     from codegrad import prompts
     from codegrad.model import Target
     from codegrad.patch import validate_candidate

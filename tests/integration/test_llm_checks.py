@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-import subprocess
 import textwrap
 import time
 from dataclasses import replace
@@ -20,6 +19,7 @@ from codegrad.model import CheckResult, Finding, Kind, Severity, Target, Workspa
 from codegrad.settings import DEFAULT_CHECKS, Settings, build
 from fakes.openai_server import FakeOpenAI
 from helpers_git import make_repo
+from helpers_llm import local_llm_url
 
 KEY = "sk-llm-checks-test-key-0123456789abcdef"
 
@@ -312,23 +312,12 @@ def _fresh_memory() -> None:
     llm_checks._ANSWERS.clear()
 
 
-def _local_llm_url() -> str | None:
-    tool = Path("/work/shared/tools/local-llm")
-    if not tool.exists():
-        return None
-    try:
-        done = subprocess.run([str(tool), "status"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_local_model_raises_no_error_on_correct_code(tmp_path: Path) -> None:
-    url = _local_llm_url()
+    url = local_llm_url()
     if url is None:
-        pytest.skip("the local LLM is not running (/work/shared/tools/local-llm start)")
+        pytest.skip("the local LLM is not running (../shared/tools/local-llm start)")
     config = settings(None, llm_base_url=url, llm_model="local", llm_timeout=600.0)
     result, _ = run_check(tmp_path, config, head=BASE)
     assert "mod.py::double" in result.checked or "no usable proposal" in str(result.skipped)
