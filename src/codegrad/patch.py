@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 import difflib
 import io
 import re
@@ -14,6 +15,7 @@ from codegrad.model import Target
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 _FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+.-]*)")
 _PY_LANGS = ("", "python", "py", "python3", "py3")
+SAME_CODE = "it is the same code as the original (only formatting or comments differ)"
 
 
 @dataclass(frozen=True)
@@ -535,8 +537,59 @@ def _compare(old: FuncNode, new: FuncNode, old_source: str, new_source: str) -> 
     if new.decorator_list and [_dump(d) for d in new.decorator_list] != old_decorators:
         return "the decorators changed; keep them as they are (or leave them out)"
     if _dump(ast.Module(old.body, [])) == _dump(ast.Module(new.body, [])):
-        return "it is the same code as the original (only formatting or comments differ)"
+        return SAME_CODE
     return None
+
+
+def _bare_args(args: ast.arguments) -> str:
+    """The parameters' names, kinds and defaults, annotations left out."""
+    bare = copy.deepcopy(args)
+    for arg in [*bare.posonlyargs, *bare.args, *bare.kwonlyargs, bare.vararg, bare.kwarg]:
+        if arg is not None:
+            arg.annotation = None
+    return ast.dump(bare)
+
+
+def _header(node: FuncNode, lines: list[str]) -> list[str] | None:
+    """The def line(s) of a parsed function, decorators excluded; None for a one-line function."""
+    if not node.body or node.body[0].lineno == node.lineno:
+        return None
+    return lines[node.lineno - 1 : node.body[0].lineno - 1]
+
+
+def restore_signature(original_source: str, candidate_source: str) -> str:
+    """The candidate with the original def line when they differ only in annotations.
+
+    Small models add or drop type hints; the call signature is the same, so the original's header
+    goes back rather than the candidate being rejected. Any other difference is left for
+    validate_candidate to report.
+    """
+    old_text, new_text = clean(original_source), clean(candidate_source)
+    try:
+        old_tree, new_tree = ast.parse(old_text), ast.parse(new_text)
+    except SyntaxError:
+        return candidate_source
+    old, new = old_tree.body[:1], new_tree.body[:1]
+    if not (old and new and isinstance(old[0], FuncNode) and isinstance(new[0], FuncNode)):
+        return candidate_source
+    old_node, new_node = old[0], new[0]
+    if type(old_node) is not type(new_node) or old_node.name != new_node.name:
+        return candidate_source
+    if _bare_args(old_node.args) != _bare_args(new_node.args):
+        return candidate_source
+    new_lines = new_text.splitlines()
+    old_header = _header(old_node, old_text.splitlines())
+    new_header = _header(new_node, new_lines)
+    if old_header is None or new_header is None or old_header == new_header:
+        return candidate_source
+    start = new_node.lineno - 1
+    restored = [*new_lines[:start], *old_header, *new_lines[start + len(new_header) :]]
+    text = "\n".join(restored) + "\n"
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return candidate_source
+    return text
 
 
 def validate_candidate(original: Target, file_source: str, candidate_source: str) -> str | None:

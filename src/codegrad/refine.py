@@ -60,6 +60,12 @@ class LoopState:
     initial_findings: tuple[Finding, ...]
     attempts: list[Attempt] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    echoes: int = 0  # candidates that came back as code already tried
+
+    def record(self, attempt: Attempt) -> None:
+        self.attempts.append(attempt)
+        if attempt.verdict.startswith(("identical", f"invalid: {patch.SAME_CODE}")):
+            self.echoes += 1
 
     @property
     def best_loss(self) -> Loss:
@@ -248,7 +254,7 @@ def step(
     for sample in range(options.candidates_per_step):
         greedy = iteration == 0 and sample == 0
         number = iteration * options.candidates_per_step + sample
-        if is_fresh(options, current, number, greedy=greedy):
+        if is_fresh(options, current, number, greedy=greedy, echoed=state.echoes > 0):
             messages = prompts.rewrite(current, feedback=feedback, evidence=evidence_text)
         else:
             messages = prompts.update(
@@ -270,8 +276,11 @@ def step(
     return answers, None
 
 
-def is_fresh(options: Options, current: Target, number: int, *, greedy: bool) -> bool:
-    """Whether candidate `number` is written from the spec: every other sampled one, if it has a docstring.
+def is_fresh(options: Options, current: Target, number: int, *, greedy: bool, echoed: bool) -> bool:
+    """Whether candidate `number` is written from the spec instead of as a fix of the code in sight.
+
+    Only functions with a docstring (the spec) qualify: every other sampled candidate, and every
+    sampled one once the model has sent code back that was already tried.
 
     Asked to fix code it can see, a small model often sends the same code back; a candidate written
     without it in sight cannot be that echo, and the gate still judges it like any other.
@@ -279,7 +288,7 @@ def is_fresh(options: Options, current: Target, number: int, *, greedy: bool) ->
     return (
         options.fresh
         and not greedy
-        and number % 2 == 1
+        and (echoed or number % 2 == 1)
         and prompts.spec_stub(current.source) is not None
     )
 
@@ -311,7 +320,9 @@ def consider(
         return Attempt(
             iteration, answer[:2000], None, f"invalid: {extracted.problem or 'no function found'}"
         )
-    source = keep_docstring(state.target.source, extracted.source)
+    source = keep_docstring(
+        state.target.source, patch.restore_signature(state.target.source, extracted.source)
+    )
     if _docstring_span(state.target.source) and not _docstring_span(source):
         return Attempt(
             iteration, source, None, "invalid: the docstring (the specification) must stay"
@@ -386,7 +397,7 @@ def refine_target(
                 options=options,
             )
             log.info("%s iteration %d: %s", target.key, iteration, attempt.verdict)
-            state.attempts.append(attempt)
+            state.record(attempt)
         repeats = repeats + 1 if _all_identical(state.attempts[-len(answers) :]) else 0
         # Identical candidates stop the loop: at once when decoding is greedy (the next answer
         # would be the same again), after two such steps when later steps sample.

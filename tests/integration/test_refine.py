@@ -257,3 +257,18 @@ def test_sampled_candidates_alternate_fix_and_rewrite_prompts(
     assert "min(low, max(value, high))" not in rewrite  # the failing code is not shown
     assert ">>> clamp(-3, 0, 10)" in rewrite  # the specification is
     assert "Failing checks:\n" in rewrite and "How to fix it:\n" in rewrite
+
+
+def test_after_an_echo_every_sampled_candidate_is_written_from_the_spec(
+    repo: GitRepo, fake_openai: FakeOpenAI
+) -> None:
+    for answer in (HEAD_FUNCTION, WRONG, GOOD.replace("value: int, low: int", "value, low: int")):
+        fake_openai.enqueue(CRITIC)
+        fake_openai.enqueue(answer)  # the failing code sent back; a wrong one; hints dropped
+    outcome = app.review(settings_for(repo, fake_openai, max_iterations=3))  # type: ignore[arg-type]
+    [fix] = outcome.fixes
+    assert fix.verified  # the original header came back instead of a rejection
+    assert "def clamp(value: int, low: int, high: int) -> int:" in fix.source
+    updates = [c.body["messages"][1]["content"] for c in fake_openai.completions[1::2]]
+    assert "Write the fixed clamp" in updates[0]  # greedy, the code in sight
+    assert all("Write the whole clamp from scratch" in u for u in updates[1:])  # 2 is even: echo

@@ -427,3 +427,28 @@ def test_unified_diff_marks_a_missing_final_newline(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     subprocess.run(["git", "apply", "p.diff"], cwd=tmp_path, check=True)
     assert (tmp_path / "a.py").read_text() == "x = 1\ny = 3"
+
+
+def test_restore_signature_puts_back_the_original_header_when_only_annotations_differ() -> None:
+    from codegrad.patch import restore_signature
+
+    original = 'def pick(items, k=2):\n    """Doc."""\n    return items[k]\n'
+    hinted = "def pick(items: list[int], k: int = 2) -> int:\n    return items[0]\n"
+    assert restore_signature(original, hinted) == "def pick(items, k=2):\n    return items[0]\n"
+    wrapped = "def pick(\n    items: list,\n    k: int = 2,\n) -> int:\n    return items[0]\n"
+    assert restore_signature(original, wrapped) == "def pick(items, k=2):\n    return items[0]\n"
+
+
+def test_restore_signature_leaves_real_signature_changes_for_validation() -> None:
+    from codegrad.patch import restore_signature
+
+    original = "def pick(items, k=2):\n    return items[k]\n"
+    for changed in (
+        "def pick(items, k=3):\n    return items[0]\n",  # a default
+        "def pick(items, j=2):\n    return items[0]\n",  # a name
+        "def pick(items, *, k=2):\n    return items[0]\n",  # a kind
+        "async def pick(items, k=2):\n    return items[0]\n",
+        "def pick(items, k=2): return items[0]\n",  # one line: no header to swap
+        "def pick(items, k=2:\n",
+    ):
+        assert restore_signature(original, changed) == changed
