@@ -210,7 +210,15 @@ def candidate_tree(head_root: Path, dest: Path, relpath: str, new_file: str) -> 
         except OSError:
             return shutil.copy2(src, dst)
 
-    shutil.copytree(head_root, dest, copy_function=link_or_copy, symlinks=True)
+    # Bytecode is left behind: a cached .pyc of the original can match the candidate's mtime and
+    # size (written in the same second, `* 3` -> `* 2`), and Python would run the original.
+    shutil.copytree(
+        head_root,
+        dest,
+        copy_function=link_or_copy,
+        symlinks=True,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     target_file = dest / relpath
     target_file.unlink()
     target_file.write_text(new_file, encoding="utf-8")

@@ -377,7 +377,14 @@ def _pytest(folder: Path, *paths: str) -> subprocess.CompletedProcess[str]:
         cwd=folder,
         capture_output=True,
         text=True,
-        env={"PYTHONPATH": str(folder), "PATH": "/usr/bin:/bin", "HOME": str(folder)},
+        # No .pyc: checking out another commit within the same second can leave a same-sized
+        # source with the same mtime, and Python would then run the other commit's bytecode.
+        env={
+            "PYTHONPATH": str(folder),
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(folder),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
         check=False,
         timeout=120,
     )
