@@ -64,6 +64,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     llm.add_argument(
         "--max-iterations", type=int, help="refinement steps per function (default: 4)"
     )
+    llm.add_argument(
+        "--candidates-per-step",
+        type=int,
+        help="candidates sampled per refinement step, the gate keeps the best (default: 1)",
+    )
+    llm.add_argument(
+        "--temperature",
+        type=float,
+        help="sampling temperature after the first, greedy, candidate (default: 0.8)",
+    )
     llm.add_argument("--budget-usd", type=float, help="stop refining after spending this much")
     llm.add_argument("--budget-calls", type=int, help="stop refining after this many LLM calls")
     llm.add_argument("--budget-tokens", type=int, help="stop refining after this many tokens")
@@ -116,6 +126,8 @@ _SETTING_FLAGS = (
     "llm_model",
     "llm_cache",
     "max_iterations",
+    "candidates_per_step",
+    "temperature",
     "budget_usd",
     "budget_calls",
     "budget_tokens",

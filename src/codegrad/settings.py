@@ -125,6 +125,9 @@ _CONFIG_KEYS = {
 }
 
 
+AT_LEAST_ONE = frozenset({"candidates_per_step"})
+
+
 def _coerce(name: str, value: Any, where: str) -> Any:
     """Convert a raw config/env/flag value to the field's type, or raise UsageError naming it."""
     spec = _FIELD_TYPES[name]
@@ -165,6 +168,8 @@ def _coerce(name: str, value: Any, where: str) -> Any:
             number = int(value)
             if number < 0:
                 raise ValueError("must not be negative")
+            if number < 1 and name in AT_LEAST_ONE:
+                raise ValueError("must be at least 1")
             return number
         if isinstance(default, float) or name == "budget_usd":
             if isinstance(value, bool):
@@ -172,6 +177,8 @@ def _coerce(name: str, value: Any, where: str) -> Any:
             real = float(value)
             if real < 0:
                 raise ValueError("must not be negative")
+            if name == "temperature" and real > 2:
+                raise ValueError("must be between 0 and 2 (the OpenAI API's range)")
             return real
         if isinstance(default, Path) or name in ("output", "llm_cache"):
             return Path(str(value))

@@ -63,6 +63,8 @@ def test_openai_conventions_and_secret_not_in_repr(tmp_path: Path) -> None:
         ('[tool.codegrad]\nchecks = ["docstrings", "fuzz"]\n', "fuzz"),
         ('[tool.codegrad]\nmax-examples = "many"\n', "many"),
         ("[tool.codegrad]\nbudget-seconds = -1\n", "-1"),
+        ("[tool.codegrad]\ncandidates-per-step = 0\n", "must be at least 1"),
+        ("[tool.codegrad]\ntemperature = 2.5\n", "between 0 and 2"),
         ("[tool.codegrad\n", "not valid TOML"),
         ('[tool.codegrad]\nllm-api-key = "sk-do-not-commit"\n', "llm-api-key"),
     ],
@@ -81,3 +83,8 @@ def test_bad_env_and_flag_values(tmp_path: Path) -> None:
         build(tmp_path, {"apply": True}, env={})
     with pytest.raises(UsageError, match="no such file"):
         build(tmp_path, {"config": str(tmp_path / "missing.toml")}, env={})
+
+
+def test_refinement_flags_reach_the_settings(tmp_path: Path) -> None:
+    settings = build(tmp_path, {"candidates_per_step": 3, "temperature": 0.3}, env={})
+    assert (settings.candidates_per_step, settings.temperature) == (3, 0.3)
