@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from codegrad.autofix import verified_fixes
 from codegrad.model import Finding, Outcome, Severity
 from codegrad.sandbox import redact
 
@@ -95,6 +96,16 @@ def write_outputs(path: Path | None, values: Mapping[str, str]) -> None:
         for name, value in values.items():
             delimiter = f"ghadelimiter_{uuid.uuid4().hex}"
             handle.write(f"{name}<<{delimiter}\n{redact(value)}\n{delimiter}\n")
+
+
+def outcome_outputs(outcome: Outcome, report_dir: Path, sarif: Path) -> dict[str, str]:
+    """The step outputs every mode sets: counts and where the reports are."""
+    return {
+        "findings": str(len(outcome.findings)),
+        "fixes": str(len(verified_fixes(outcome))),
+        "report-path": str(report_dir),
+        "sarif-path": str(sarif),
+    }
 
 
 def write_summary(path: Path | None, text: str) -> None:

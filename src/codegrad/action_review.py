@@ -17,6 +17,7 @@ from codegrad.action_git import ensure_commits, head_message, push_env
 from codegrad.action_output import (
     Log,
     annotate_findings,
+    outcome_outputs,
     redact_json,
     write_outputs,
     write_reports,
@@ -163,12 +164,7 @@ def review_pull_request(
     write_summary(ctx.summary_file, job)
     write_outputs(
         ctx.output_file,
-        {
-            "findings": str(len(outcome.findings)),
-            "fixes": str(len(autofix.verified_fixes(outcome))),
-            "report-path": str(ctx.report_dir),
-            "sarif-path": str(paths["sarif"]),
-        },
+        outcome_outputs(outcome, ctx.report_dir, paths["sarif"]),
     )
     status = _exit_status(outcome, settings.fail_on)
     log.plain(f"{publish.headline(outcome)}; exit status {status}")

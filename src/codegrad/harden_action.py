@@ -356,10 +356,7 @@ def run(
     write_outputs(
         ctx.output_file,
         {
-            "findings": str(len(outcome.findings)),
-            "fixes": str(len(autofix.verified_fixes(outcome))),
-            "report-path": str(ctx.report_dir),
-            "sarif-path": str(paths["sarif"]),
+            **action_output.outcome_outputs(outcome, ctx.report_dir, paths["sarif"]),
             "pull-request-url": pull_url,
         },
     )

@@ -7,6 +7,7 @@ import copy
 import difflib
 import io
 import re
+import textwrap
 import tokenize
 from dataclasses import dataclass, field
 
@@ -327,6 +328,26 @@ def extract_function(llm_text: str, name: str) -> ExtractResult:
     others = _other_functions(llm_text)
     seen = f" (it defines {', '.join(others)})" if others else ""
     return ExtractResult("", [], f"the answer has no function named {name}{seen}")
+
+
+def docstring_span(source: str) -> tuple[int, int, int] | None:
+    """(first line, last line, column) of the function's docstring in the dedented source, 0-based
+    lines; None without one, or when it shares the def's line."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return None
+    node = next((n for n in tree.body if isinstance(n, FuncNode)), None)
+    if node is None or not node.body or node.body[0].lineno == node.lineno:
+        return None
+    first = node.body[0]
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        return first.lineno - 1, (first.end_lineno or first.lineno) - 1, first.col_offset
+    return None
 
 
 # --------------------------------------------------------------------------- splicing

@@ -9,13 +9,13 @@ indented lines under it, so quoted data can never start a section of its own.
 
 from __future__ import annotations
 
-import ast
 import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from codegrad.model import Target
+from codegrad.patch import docstring_span
 
 Message = dict[str, str]
 
@@ -189,24 +189,12 @@ def update(
 
 def spec_stub(source: str) -> str | None:
     """The function's header and docstring with `...` for a body; None without a docstring."""
-    try:
-        tree = ast.parse(textwrap.dedent(source))
-    except SyntaxError:
+    span = docstring_span(source)
+    if span is None:
         return None
-    func = next(
-        (n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None
-    )
-    if func is None or not func.body or func.body[0].lineno == func.lineno:
-        return None
-    first = func.body[0]
-    if not (
-        isinstance(first, ast.Expr)
-        and isinstance(first.value, ast.Constant)
-        and isinstance(first.value.value, str)
-    ):
-        return None
-    lines = textwrap.dedent(source).splitlines()[: first.end_lineno]
-    return "\n".join([*lines, " " * first.col_offset + "..."]) + "\n"
+    _first, last, column = span
+    lines = textwrap.dedent(source).splitlines()[: last + 1]
+    return "\n".join([*lines, " " * column + "..."]) + "\n"
 
 
 def rewrite(

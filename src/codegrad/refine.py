@@ -129,30 +129,6 @@ def _history(state: LoopState) -> list[prompts.Attempt]:
     return items
 
 
-def _docstring_span(source: str) -> tuple[int, int, int] | None:
-    """(first line, last line, column) of the function's docstring in source, 0-based lines."""
-    import ast
-    import textwrap
-
-    try:
-        tree = ast.parse(textwrap.dedent(source))
-    except SyntaxError:
-        return None
-    node = next(
-        (n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None
-    )
-    if node is None or not node.body:
-        return None
-    first = node.body[0]
-    if (
-        isinstance(first, ast.Expr)
-        and isinstance(first.value, ast.Constant)
-        and isinstance(first.value.value, str)
-    ):
-        return first.lineno - 1, (first.end_lineno or first.lineno) - 1, first.col_offset
-    return None
-
-
 def keep_docstring(original: str, candidate: str) -> str:
     """The candidate with the original docstring: the spec and its examples are not the LLM's to edit.
 
@@ -161,7 +137,7 @@ def keep_docstring(original: str, candidate: str) -> str:
     import ast
     import textwrap
 
-    old = _docstring_span(original)
+    old = patch.docstring_span(original)
     if old is None:
         return candidate
     indent_of = len(original.splitlines()[0]) - len(original.splitlines()[0].lstrip())
@@ -171,7 +147,7 @@ def keep_docstring(original: str, candidate: str) -> str:
     ]
     doc_lines = textwrap.dedent("\n".join(doc_lines)).splitlines()
     cand_lines = candidate.splitlines()
-    new = _docstring_span(candidate)
+    new = patch.docstring_span(candidate)
     try:
         tree = ast.parse(textwrap.dedent(candidate))
     except SyntaxError:
@@ -331,7 +307,7 @@ def consider(
     source = keep_docstring(
         state.target.source, patch.restore_signature(state.target.source, extracted.source)
     )
-    if _docstring_span(state.target.source) and not _docstring_span(source):
+    if patch.docstring_span(state.target.source) and not patch.docstring_span(source):
         return Attempt(
             iteration, source, None, "invalid: the docstring (the specification) must stay"
         )
