@@ -307,9 +307,9 @@ def test_review_turns_llm_checks_on_by_default_when_an_llm_is_configured(
 @pytest.fixture(autouse=True)
 def _fresh_memory() -> None:
     """Each test starts without answers remembered from another test."""
-    from codegrad.checks import llm_checks
+    from codegrad.checks import llm_asker
 
-    llm_checks._ANSWERS.clear()
+    llm_asker._ANSWERS.clear()
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from codegrad import llm_proposals as lp
-from codegrad.checks import llm_checks as lc
+from codegrad.checks import llm_findings, llm_plan, llm_verdicts
 from codegrad.model import Kind, Severity, Target
 
 SOURCE = textwrap.dedent(
@@ -246,41 +246,41 @@ def result(*votes: dict[str, object], base: dict[str, object] | None = None) -> 
 
 
 def test_one_validated_reference_is_only_a_warning() -> None:
-    verdict = lc.judge_found(result(vote(lp.REFERENCE, "fail")), regression=False)
+    verdict = llm_verdicts.judge_found(result(vote(lp.REFERENCE, "fail")), regression=False)
     assert verdict.severity is Severity.WARNING
 
 
 def test_two_prompts_that_agree_make_an_error() -> None:
     found = result(vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "fail", 0))
-    assert lc.judge_found(found, regression=False).severity is Severity.ERROR
+    assert llm_verdicts.judge_found(found, regression=False).severity is Severity.ERROR
 
 
 def test_two_prompts_that_disagree_with_each_other_stay_a_warning() -> None:
     found = result(vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "fail", 1))
-    assert lc.judge_found(found, regression=False).severity is Severity.WARNING
+    assert llm_verdicts.judge_found(found, regression=False).severity is Severity.WARNING
 
 
 def test_unvalidated_references_never_make_an_error() -> None:
     found = result(
         vote(lp.REFERENCE, "fail", 0, "unvalidated"), vote(lp.TESTS, "fail", 0, "unvalidated")
     )
-    assert lc.judge_found(found, regression=False).severity is Severity.WARNING
+    assert llm_verdicts.judge_found(found, regression=False).severity is Severity.WARNING
 
 
 def test_a_validated_reference_that_agrees_with_the_code_drops_the_disagreement() -> None:
     found = result(vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "pass", 1))
-    verdict = lc.judge_found(found, regression=False)
+    verdict = llm_verdicts.judge_found(found, regression=False)
     assert verdict.severity is None and "agrees with the code" in verdict.why
 
 
 def test_regression_base_corroborates_a_single_validated_proposal() -> None:
     ok_base = {"value": "10"}
     found = result(vote(lp.REFERENCE, "fail"), base=ok_base)
-    assert lc.judge_found(found, regression=True).severity is Severity.ERROR
+    assert llm_verdicts.judge_found(found, regression=True).severity is Severity.ERROR
     unvalidated = result(vote(lp.REFERENCE, "fail", status="unvalidated"), base=ok_base)
-    assert lc.judge_found(unvalidated, regression=True).severity is Severity.WARNING
+    assert llm_verdicts.judge_found(unvalidated, regression=True).severity is Severity.WARNING
     crashing_base = result(vote(lp.REFERENCE, "fail"), base={"raised": "ValueError"})
-    assert lc.judge_found(crashing_base, regression=True).severity is None
+    assert llm_verdicts.judge_found(crashing_base, regression=True).severity is None
 
 
 def test_case_verdicts() -> None:
@@ -314,11 +314,20 @@ def test_case_verdicts() -> None:
             }
         ]
     }
-    assert lc.judge_case(other_agrees, lp.TESTS, regression=False).severity is Severity.ERROR
-    assert lc.judge_case(other_sides_with_code, lp.TESTS, regression=False).severity is None
-    assert lc.judge_case(own_only, lp.TESTS, regression=False).severity is Severity.WARNING
-    assert lc.judge_case({"base_ok": True}, lp.TESTS, regression=True).severity is Severity.ERROR
-    assert lc.judge_case({"base_ok": False}, lp.TESTS, regression=True).severity is None
+    assert (
+        llm_verdicts.judge_case(other_agrees, lp.TESTS, regression=False).severity is Severity.ERROR
+    )
+    assert (
+        llm_verdicts.judge_case(other_sides_with_code, lp.TESTS, regression=False).severity is None
+    )
+    assert (
+        llm_verdicts.judge_case(own_only, lp.TESTS, regression=False).severity is Severity.WARNING
+    )
+    assert (
+        llm_verdicts.judge_case({"base_ok": True}, lp.TESTS, regression=True).severity
+        is Severity.ERROR
+    )
+    assert llm_verdicts.judge_case({"base_ok": False}, lp.TESTS, regression=True).severity is None
 
 
 def test_cases_that_repeat_or_contradict_the_docstring_examples() -> None:
@@ -330,15 +339,15 @@ def test_cases_that_repeat_or_contradict_the_docstring_examples() -> None:
         lp.Case(("15",), (), "15", 2, ""),  # contradicts it
         lp.Case(("-3",), (), "0", 3, ""),  # new
     ]
-    kept, bad, repeats = lc.sort_cases(cases, examples)
+    kept, bad, repeats = llm_plan.sort_cases(cases, examples)
     assert [c.args for c in kept] == [("-3",)]
     assert [(c.expected, call) for c, call in bad] == [("15", "clamp(15)")]
     assert repeats == 1
 
 
 def test_findings_from_a_runner_result() -> None:
-    plan = lc.Plan(TARGET, subject(), (), ())
-    asked = lc.Asked(plan)
+    plan = llm_plan.Plan(TARGET, subject(), (), ())
+    asked = llm_plan.Asked(plan)
     asked.add(lp.Proposal(origin=lp.REFERENCE, code="def clamp(x): ...", reference="clamp"))
     raw = result(vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "fail", 0), base=None)
     bad_prop = {"id": "reference:prop:prop", "kind": "prop", "name": "prop", "status": "bad"}
@@ -355,7 +364,7 @@ def test_findings_from_a_runner_result() -> None:
             "cases": [],
         },
     ]
-    findings, dropped = lc.findings_for(asked, raw, regression=False)
+    findings, dropped = llm_findings.findings_for(asked, raw, regression=False)
     assert dropped == []
     bug = next(f for f in findings if f.kind is Kind.BUG)
     assert bug.level is Severity.ERROR and bug.check == "llm-checks"
@@ -371,7 +380,7 @@ def test_findings_from_a_runner_result() -> None:
         notes[1].message
     )
     outvoted = result(vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "pass", 1))
-    findings, dropped = lc.findings_for(asked, outvoted, regression=False)
+    findings, dropped = llm_findings.findings_for(asked, outvoted, regression=False)
     assert findings == [] and dropped and "agrees with the code" in dropped[0]
 
 
@@ -388,14 +397,14 @@ def test_inputs_next_to_the_docstring_examples() -> None:
 
 def test_a_split_vote_asks_for_another_opinion_and_the_majority_decides() -> None:
     split = result(vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "pass", 1))
-    verdict = lc.judge_found(split, regression=False)
+    verdict = llm_verdicts.judge_found(split, regression=False)
     assert verdict.severity is None and verdict.split
     settled = result(
         vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "pass", 1), vote(lp.GENERATE, "fail", 0)
     )
-    verdict = lc.judge_found(settled, regression=False)
+    verdict = llm_verdicts.judge_found(settled, regression=False)
     assert verdict.severity is Severity.ERROR and "one sides with the code" in verdict.why
     outvoted = result(
         vote(lp.REFERENCE, "fail", 0), vote(lp.TESTS, "pass", 1), vote(lp.GENERATE, "pass", 1)
     )
-    assert lc.judge_found(outvoted, regression=False).severity is None
+    assert llm_verdicts.judge_found(outvoted, regression=False).severity is None
