@@ -19,7 +19,7 @@ from codegrad.checks.docstrings import DocstringsCheck
 from codegrad.checks.efficiency import EfficiencyCheck
 from codegrad.errors import UsageError
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target, Workspace
-from codegrad.runners.efficiency import instrument
+from codegrad.runners.cost_rewrite import instrument
 from codegrad.settings import Settings
 
 FAST = Settings(function_timeout=12.0)
@@ -484,13 +484,16 @@ RESULT = (
 
 
 def test_instrumented_code_computes_the_same_values() -> None:
-    from codegrad.runners import efficiency as runner
+    from codegrad.runners import cost_hooks, cost_meter, cost_rewrite
 
     plain: dict[str, object] = {"__name__": "plain"}
     exec(compile(SEMANTICS, "plain.py", "exec"), plain)
     code = instrument(SEMANTICS, "instrumented.py")
     assert code is not None
-    hooked: dict[str, object] = {"__name__": "hooked", runner.HELPER: runner.Costs(runner.Meter())}
+    hooked: dict[str, object] = {
+        "__name__": "hooked",
+        cost_rewrite.HELPER: cost_hooks.Costs(cost_meter.Meter()),
+    }
     exec(code, hooked)
     assert hooked["RESULT"] == plain["RESULT"]
     assert hooked["Box"].__annotations__ == plain["Box"].__annotations__  # type: ignore[attr-defined]
