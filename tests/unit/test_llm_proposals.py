@@ -385,7 +385,8 @@ def test_findings_from_a_runner_result() -> None:
 
 
 def test_inputs_next_to_the_docstring_examples() -> None:
-    from codegrad.runners.llm_checks import Example, neighbours
+    from codegrad.runners.llm_neighbours import neighbours
+    from codegrad.runners.llm_validation import Example
 
     triangle = Example([3, 4, 5], {}, {})
     got = [args for args, _ in neighbours([triangle])]
