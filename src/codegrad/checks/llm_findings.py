@@ -260,16 +260,6 @@ def findings_for(
     return out + bad_tests(asked, result), dropped
 
 
-def _has_reference(result: dict[str, Any], origin: str) -> bool:
-    for proposal in result.get("proposals") or []:
-        if proposal.get("origin") != origin:
-            continue
-        for part in proposal.get("parts") or []:
-            if part.get("kind") == "reference" and part.get("status") in ("valid", "unvalidated"):
-                return True
-    return False
-
-
 def _references(result: dict[str, Any] | None, statuses: tuple[str, ...]) -> bool:
     return any(
         part.get("kind") == "reference" and part.get("status") in statuses
