@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import heval  # noqa: E402
 
-from codegrad import app, changes, patch, prompts, refine  # noqa: E402
+from codegrad import app, changes, extract, patch, prompts, refine  # noqa: E402
 from codegrad.llm import Budget, CachedLLM, MeteredLLM, OpenAIClient, PriceTable  # noqa: E402
 from codegrad.model import Finding, Target, Workspace  # noqa: E402
 from codegrad.settings import Settings  # noqa: E402
@@ -93,7 +93,7 @@ def compose(prompt: str, name: str, function_source: str) -> str:
 
 
 def answer_function(text: str, name: str) -> str:
-    found = patch.extract_function(text, name)
+    found = extract.extract_function(text, name)
     return found.source if found.source and not found.problem else ""
 
 

@@ -14,8 +14,8 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from codegrad.funcsource import docstring_span
 from codegrad.model import Target
-from codegrad.patch import docstring_span
 
 Message = dict[str, str]
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from codegrad import changes, gitops, gradient, patch, prompts
+from codegrad import changes, extract, funcsource, gitops, gradient, patch, prompts
 from codegrad.llm import LLM, Budget, BudgetExceeded, LLMError, MeteredLLM, PriceTable, Usage
 from codegrad.model import Evidence, Finding, Fix, Loss, Outcome, Target, Workspace
 from codegrad.progress import Progress, Silent
@@ -137,7 +137,7 @@ def keep_docstring(original: str, candidate: str) -> str:
     import ast
     import textwrap
 
-    old = patch.docstring_span(original)
+    old = funcsource.docstring_span(original)
     if old is None:
         return candidate
     indent_of = len(original.splitlines()[0]) - len(original.splitlines()[0].lstrip())
@@ -147,7 +147,7 @@ def keep_docstring(original: str, candidate: str) -> str:
     ]
     doc_lines = textwrap.dedent("\n".join(doc_lines)).splitlines()
     cand_lines = candidate.splitlines()
-    new = patch.docstring_span(candidate)
+    new = funcsource.docstring_span(candidate)
     try:
         tree = ast.parse(textwrap.dedent(candidate))
     except SyntaxError:
@@ -299,7 +299,7 @@ def consider(
     options: Options,
 ) -> Attempt:
     """Parse, confine, verify and judge one candidate; update the best-so-far when accepted."""
-    extracted = patch.extract_function(answer, state.target.name)
+    extracted = extract.extract_function(answer, state.target.name)
     if extracted.problem or not extracted.source:
         return Attempt(
             iteration, answer[:2000], None, f"invalid: {extracted.problem or 'no function found'}"
@@ -307,7 +307,7 @@ def consider(
     source = keep_docstring(
         state.target.source, patch.restore_signature(state.target.source, extracted.source)
     )
-    if patch.docstring_span(state.target.source) and not patch.docstring_span(source):
+    if funcsource.docstring_span(state.target.source) and not funcsource.docstring_span(source):
         return Attempt(
             iteration, source, None, "invalid: the docstring (the specification) must stay"
         )

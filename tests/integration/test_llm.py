@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from codegrad.errors import UsageError
+from codegrad.extract import extract_function
 from codegrad.llm import (
     PLACEHOLDER_KEY,
     Budget,
@@ -22,7 +23,6 @@ from codegrad.llm import (
     PriceTable,
     build_client,
 )
-from codegrad.patch import extract_function
 from codegrad.settings import Settings
 from fakes.openai_server import FakeOpenAI
 from helpers_llm import local_llm_url

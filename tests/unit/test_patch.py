@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from codegrad.extract import extract_function
 from codegrad.model import Target
-from codegrad.patch import extract_function, splice, unified_diff, validate_candidate
+from codegrad.patch import splice, unified_diff, validate_candidate
 
 MODULE = '''"""A module."""
 
