@@ -34,7 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import heval  # noqa: E402
 
 from codegrad import app, changes, extract, patch, prompts, refine  # noqa: E402
-from codegrad.llm import Budget, CachedLLM, MeteredLLM, OpenAIClient, PriceTable  # noqa: E402
+from codegrad.llm_budget import Budget, MeteredLLM, PriceTable  # noqa: E402
+from codegrad.llm_cache import CachedLLM  # noqa: E402
+from codegrad.llm_openai import OpenAIClient  # noqa: E402
 from codegrad.model import Finding, Target, Workspace  # noqa: E402
 from codegrad.settings import Settings  # noqa: E402
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codegrad import changes, extract, funcsource, gitops, gradient, patch, prompts
-from codegrad.llm import LLM, Budget, BudgetExceeded, LLMError, MeteredLLM, PriceTable, Usage
+from codegrad.llm import LLM, LLMError
+from codegrad.llm_budget import Budget, BudgetExceeded, MeteredLLM, PriceTable, Usage
 from codegrad.model import Evidence, Finding, Fix, Loss, Outcome, Target, Workspace
 from codegrad.progress import Progress, Silent
 from codegrad.settings import Settings
@@ -473,7 +474,7 @@ def refine_all(
 ) -> list[Fix]:
     """Refine every target with findings at warning level or above; verified by the same checks."""
     from codegrad import app
-    from codegrad.llm import build_client
+    from codegrad.llm_build import build_client
 
     progress = progress or Silent()
     _NOTES.clear()

@@ -12,17 +12,11 @@ import pytest
 
 from codegrad.errors import UsageError
 from codegrad.extract import extract_function
-from codegrad.llm import (
-    PLACEHOLDER_KEY,
-    Budget,
-    BudgetExceeded,
-    CachedLLM,
-    LLMError,
-    MeteredLLM,
-    OpenAIClient,
-    PriceTable,
-    build_client,
-)
+from codegrad.llm import LLMError
+from codegrad.llm_budget import Budget, BudgetExceeded, MeteredLLM, PriceTable
+from codegrad.llm_build import build_client
+from codegrad.llm_cache import CachedLLM
+from codegrad.llm_openai import PLACEHOLDER_KEY, OpenAIClient
 from codegrad.settings import Settings
 from fakes.openai_server import FakeOpenAI
 from helpers_llm import local_llm_url

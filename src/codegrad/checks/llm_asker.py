@@ -7,7 +7,9 @@ import json
 
 from codegrad import llm_proposals as lp
 from codegrad.errors import UsageError
-from codegrad.llm import LLM, BudgetExceeded, LLMError, build_client
+from codegrad.llm import LLM, LLMError
+from codegrad.llm_budget import BudgetExceeded
+from codegrad.llm_build import build_client
 from codegrad.settings import Settings
 
 _MEMO_LIMIT = 512
