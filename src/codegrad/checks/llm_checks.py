@@ -37,7 +37,7 @@ Severity (an LLM's expected outputs are often wrong, and a false alarm costs mor
 The LLM is asked at temperature 0 and every answer is remembered per process, so re-verifying
 candidates in the refinement loop costs no further calls. An LLM that cannot be reached, a budget
 that is spent, or a time budget that runs out skips the remaining functions with the reason.
-The client is built from the settings (llm.build_client) with its own usage meter: the budget
+The client is built from the settings (llm_build.build_client) with its own usage meter: the budget
 applies to this check's calls on their own, apart from the refinement loop's.
 
 The parts: llm_plan (what to ask about, the runner spec), llm_asker (the LLM), llm_verdicts
