@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import logging
 import os
 import shutil
+import textwrap
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,7 +38,7 @@ class Options:
     temperature: float = 0.8  # for steps after the first (the first answer is greedy)
     candidates_per_step: int = 1
     seed: int = 0
-    fresh: bool = True  # every other sampled candidate is written from the spec, the code unseen
+    fresh: bool = True  # some sampled candidates are written from the spec (see is_fresh)
 
 
 @dataclass(frozen=True)
@@ -135,9 +137,6 @@ def keep_docstring(original: str, candidate: str) -> str:
 
     Otherwise a candidate could "pass" the docstring examples by deleting them.
     """
-    import ast
-    import textwrap
-
     old = funcsource.docstring_span(original)
     if old is None:
         return candidate
