@@ -74,6 +74,14 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         type=float,
         help="sampling temperature after the first, greedy, candidate (default: 0.8)",
     )
+    llm.add_argument(
+        "--no-critic",
+        dest="critic",
+        action="store_false",
+        default=None,
+        help="update steps without the critic's feedback (the findings alone); small local "
+        "models do better this way",
+    )
     llm.add_argument("--budget-usd", type=float, help="stop refining after spending this much")
     llm.add_argument("--budget-calls", type=int, help="stop refining after this many LLM calls")
     llm.add_argument("--budget-tokens", type=int, help="stop refining after this many tokens")
@@ -128,6 +136,7 @@ _SETTING_FLAGS = (
     "max_iterations",
     "candidates_per_step",
     "temperature",
+    "critic",
     "budget_usd",
     "budget_calls",
     "budget_tokens",

@@ -483,6 +483,7 @@ def refine_all(
         temperature=settings.temperature,
         candidates_per_step=settings.candidates_per_step,
         seed=settings.seed,
+        critic=settings.critic,
     )
     ran = [r.check for r in evidence.results]
     checks = app.make_checks(settings.checks)

@@ -84,6 +84,7 @@ class Settings:
     budget_tokens: int | None = None
     temperature: float = 0.8  # for sampled (non-first) candidates; the first answer is greedy
     candidates_per_step: int = 1
+    critic: bool = True  # the LLM critic's feedback before each update step
     progress: bool | None = None  # None: on when stderr is a TTY
 
     @property
@@ -122,6 +123,7 @@ _CONFIG_KEYS = {
     "budget-tokens",
     "temperature",
     "candidates-per-step",
+    "critic",
 }
 
 

@@ -272,3 +272,16 @@ def test_after_an_echo_every_sampled_candidate_is_written_from_the_spec(
     updates = [c.body["messages"][1]["content"] for c in fake_openai.completions[1::2]]
     assert "Write the fixed clamp" in updates[0]  # greedy, the code in sight
     assert all("Write the whole clamp from scratch" in u for u in updates[1:])  # 2 is even: echo
+
+
+def test_no_critic_sends_update_prompts_only(repo: GitRepo, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(WRONG)
+    fake_openai.enqueue(GOOD)
+    outcome = app.review(settings_for(repo, fake_openai, critic=False))  # type: ignore[arg-type]
+    [fix] = outcome.fixes
+    assert fix.verified and fix.calls == 2
+    systems = [c.body["messages"][0]["content"] for c in fake_openai.completions]
+    assert not any("You review one Python function" in s for s in systems)
+    proc = run_cli(repo, fake_openai, "--no-critic", "--budget-calls", "1")
+    assert proc.returncode == 1, proc.stderr
+    assert "You review" not in fake_openai.completions[-1].body["messages"][0]["content"]
