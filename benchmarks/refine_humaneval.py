@@ -445,6 +445,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--report", action="store_true", help="only rebuild the table and chart from the JSON"
     )
+    parser.add_argument(
+        "--name", help="file name (no suffix) for the table and chart, e.g. refine_ablation"
+    )
     args = parser.parse_args(argv)
     settings = Settings(max_examples=args.max_examples, function_timeout=20.0, memory_mb=2048)
     env = Env(
@@ -474,8 +477,9 @@ def main(argv: list[str] | None = None) -> int:
         f"\nFirst answer greedy; later candidates sampled at temperature {args.temperature} with "
         f"fixed seeds (self-debug and codegrad alike); codegrad: {args.samples} candidates per step.\n"
     )
-    out.with_suffix(".md").write_text(text)
-    chart([r for r in rows if r["task"] in ids], methods, out.with_suffix(".png"), title)
+    table_path = RESULTS / f"{args.name}.md" if args.name else out.with_suffix(".md")
+    table_path.write_text(text)
+    chart([r for r in rows if r["task"] in ids], methods, table_path.with_suffix(".png"), title)
     print(text)
     return 0
 
