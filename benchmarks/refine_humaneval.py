@@ -382,6 +382,13 @@ def _save(path: Path, rows: list[dict[str, Any]]) -> None:
     tmp.replace(path)
 
 
+def common_tasks(rows: list[dict[str, Any]], methods: list[str]) -> list[dict[str, Any]]:
+    """The rows of the tasks every method has finished, so each row of the table counts the same tasks."""
+    done = [{r["task"] for r in rows if r["method"] == m} for m in methods]
+    shared = set.intersection(*done) if done else set()
+    return [r for r in rows if r["task"] in shared and r["method"] in methods]
+
+
 def table(rows: list[dict[str, Any]], methods: list[str], title: str) -> str:
     lines = [
         f"### {title}",
@@ -473,13 +480,14 @@ def main(argv: list[str] | None = None) -> int:
         out = RESULTS / "refine_repair.json"
         rows = _load(out) if args.report else run_repair(env, ids, methods, out)
         title = f"HumanEvalFix repair, {args.model}, cap {args.cap} calls/task"
-    text = table([r for r in rows if r["task"] in ids], methods, title) + (
+    rows = common_tasks([r for r in rows if r["task"] in ids], methods)
+    text = table(rows, methods, title) + (
         f"\nFirst answer greedy; later candidates sampled at temperature {args.temperature} with "
         f"fixed seeds (self-debug and codegrad alike); codegrad: {args.samples} candidates per step.\n"
     )
     table_path = RESULTS / f"{args.name}.md" if args.name else out.with_suffix(".md")
     table_path.write_text(text)
-    chart([r for r in rows if r["task"] in ids], methods, table_path.with_suffix(".png"), title)
+    chart(rows, methods, table_path.with_suffix(".png"), title)
     print(text)
     return 0
 
