@@ -6,7 +6,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from codegrad.funcsource import FuncNode, clean
+from codegrad.funcsource import FuncNode, clean, docstring_span
 
 _FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+.-]*)")
 _PY_LANGS = ("", "python", "py", "python3", "py3")
@@ -78,11 +78,14 @@ def _describe(node: ast.stmt, used: set[str]) -> str | None:
     return first if len(first) <= 60 else first[:57] + "..."
 
 
+def _loads(node: ast.AST) -> set[str]:
+    """The names read anywhere under node."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
 def _names_used(func: FuncNode) -> set[str]:
     """Names the function reads but does not bind itself (parameters, assignments)."""
-    loads = {
-        n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-    }
+    loads = _loads(func)
     stores = {
         n.id for n in ast.walk(func) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
     }
@@ -126,11 +129,7 @@ def _needed(tree: ast.Module, func: FuncNode) -> list[ast.stmt]:
 
 def _body_names(func: FuncNode) -> set[str]:
     """Names the function's body reads but does not bind."""
-    body = ast.Module(body=list(func.body), type_ignores=[])
-    loads = {
-        n.id for n in ast.walk(body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-    }
-    return loads & _names_used(func)
+    return _loads(ast.Module(body=list(func.body), type_ignores=[])) & _names_used(func)
 
 
 def _binds(node: ast.stmt) -> set[str]:
@@ -140,9 +139,7 @@ def _binds(node: ast.stmt) -> set[str]:
 
 
 def _reads(node: ast.stmt) -> set[str]:
-    if isinstance(node, FuncNode):
-        return _names_used(node)
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return _names_used(node) if isinstance(node, FuncNode) else _loads(node)
 
 
 def _fold(func_source: str, pieces: list[str]) -> str | None:
@@ -157,12 +154,8 @@ def _fold(func_source: str, pieces: list[str]) -> str | None:
     if first.lineno == func.lineno:
         return None
     lines = func_source.splitlines()
-    docstring = (
-        isinstance(first, ast.Expr)
-        and isinstance(first.value, ast.Constant)
-        and isinstance(first.value.value, str)
-    )
-    at = (first.end_lineno or first.lineno) if docstring else first.lineno - 1
+    span = docstring_span(func_source)
+    at = span[1] + 1 if span else first.lineno - 1
     indent = " " * first.col_offset
     block = [
         indent + line if line.strip() else "" for piece in pieces for line in piece.splitlines()

@@ -63,12 +63,14 @@ class LoopState:
     initial_findings: tuple[Finding, ...]
     attempts: list[Attempt] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
-    echoes: int = 0  # candidates that came back as code already tried
 
-    def record(self, attempt: Attempt) -> None:
-        self.attempts.append(attempt)
-        if attempt.verdict.startswith(("identical", f"invalid: {patch.SAME_CODE}")):
-            self.echoes += 1
+    @property
+    def echoed(self) -> bool:
+        """Whether the model has sent back code that was already tried."""
+        return any(
+            a.verdict.startswith(("identical", f"invalid: {patch.SAME_CODE}"))
+            for a in self.attempts
+        )
 
     @property
     def best_loss(self) -> Loss:
@@ -238,7 +240,7 @@ def step(
     for sample in range(options.candidates_per_step):
         greedy = iteration == 0 and sample == 0
         number = iteration * options.candidates_per_step + sample
-        if is_fresh(options, current, number, greedy=greedy, echoed=state.echoes > 0):
+        if is_fresh(options, current, number, greedy=greedy, echoed=state.echoed):
             messages = prompts.rewrite(current, feedback=feedback, evidence=evidence_text)
         else:
             messages = prompts.update(
@@ -381,7 +383,7 @@ def refine_target(
                 options=options,
             )
             log.info("%s iteration %d: %s", target.key, iteration, attempt.verdict)
-            state.record(attempt)
+            state.attempts.append(attempt)
         repeats = repeats + 1 if _all_identical(state.attempts[-len(answers) :]) else 0
         # Identical candidates stop the loop: at once when decoding is greedy (the next answer
         # would be the same again), after two such steps when later steps sample.
