@@ -6,13 +6,13 @@ import argparse
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from codegrad import __version__
 from codegrad.errors import ExitCode, UsageError
+from codegrad.fileio import write_atomic
 from codegrad.sandbox import harden_self, redact, register_secret
 from codegrad.settings import FAIL_LEVELS, FORMATS, Settings, build
 
@@ -166,14 +166,7 @@ def write_report(text: str, output: Path | None) -> None:
         raise UsageError(
             f"--output {output}: folder {output.parent} does not exist; create it first"
         )
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(output, text)
 
 
 def cmd_review(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codegrad import changes, extract, funcsource, gitops, gradient, patch, prompts
+from codegrad.fileio import write_atomic
 from codegrad.llm import LLM, LLMError
 from codegrad.llm_budget import Budget, BudgetExceeded, MeteredLLM, PriceTable, Usage
 from codegrad.model import Evidence, Finding, Fix, Loss, Outcome, Target, Workspace
@@ -555,8 +556,6 @@ def apply_fixes(outcome: Outcome, settings: Settings) -> list[str]:
             messages.append(f"not applied: {fix.function} not found in {fix.path}")
             continue
         new_text = patch.splice(current, target, fix.source)
-        tmp = path.with_name(f".{path.name}.codegrad-tmp")
-        tmp.write_text(new_text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, new_text)
         messages.append(f"applied the verified fix for {fix.function} to {fix.path}")
     return messages

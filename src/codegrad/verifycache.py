@@ -5,8 +5,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,6 +13,7 @@ from typing import Any
 import codegrad
 from codegrad import reproducer, strategies
 from codegrad.errors import UsageError
+from codegrad.fileio import write_atomic
 from codegrad.model import CheckResult, Finding, Kind, Target
 from codegrad.settings import Settings
 
@@ -472,13 +471,6 @@ def save(cache: Cache, path: Path) -> None:
         raise UsageError(f"--cache {path}: folder {path.parent} does not exist; create it first")
     text = json.dumps(cache.to_json(), indent=1, sort_keys=True) + "\n"
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        write_atomic(path, text)
     except OSError as exc:
         raise UsageError(f"--cache {path}: cannot write there ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
