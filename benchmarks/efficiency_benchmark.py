@@ -37,11 +37,11 @@ def load_cases(only: set[str] | None) -> list[dict[str, Any]]:
 
 def run_once(case: dict[str, Any], tmp: Path) -> dict[str, Any]:
     """One pass of the real check over the case's changed function."""
-    from codegrad import changes
-    from codegrad.checks.base import CheckContext
-    from codegrad.checks.efficiency import EfficiencyCheck
+    from codegrad.diff import changes
     from codegrad.model import Workspace
     from codegrad.settings import Settings
+    from codegrad.verify.checks.base import CheckContext
+    from codegrad.verify.checks.efficiency import EfficiencyCheck
 
     base_text = (PAIRS / case["name"] / "base.py").read_text(encoding="utf-8")
     head_text = (PAIRS / case["name"] / "head.py").read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from codegrad.examples import Example, extract, find_docstring
+from codegrad.verify.inputs.examples import Example, extract, find_docstring
 
 DEFAULT_DATA = Path("/work/shared/data/humaneval/HumanEval.jsonl.gz")
 

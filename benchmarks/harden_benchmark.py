@@ -129,7 +129,7 @@ def stats(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from codegrad import shard
+    from codegrad.harden import shard
 
     repo = prepare(args.package, args.workdir)
     name = args.package.split("==")[0]

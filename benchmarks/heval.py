@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from codegrad import sandbox
+from codegrad.verify import sandbox
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 HUMANEVAL = SHARED / "humaneval" / "HumanEval.jsonl.gz"

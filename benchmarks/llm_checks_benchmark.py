@@ -63,8 +63,8 @@ def review_case(
     task: dict[str, Any], setting: str, variant: str, llm: dict[str, str]
 ) -> dict[str, Any]:
     """Review one (task, setting, variant) with llm-checks on; summarise findings and LLM use."""
-    from codegrad import app
     from codegrad.settings import build
+    from codegrad.verify import engine as app
 
     prompt = task["prompt"]
     head_solution = task["buggy_solution"] if variant == "buggy" else task["canonical_solution"]

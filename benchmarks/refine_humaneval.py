@@ -33,12 +33,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import heval  # noqa: E402
 
-from codegrad import app, changes, extract, patch, prompts, refine  # noqa: E402
-from codegrad.llm_budget import Budget, MeteredLLM, PriceTable  # noqa: E402
-from codegrad.llm_cache import CachedLLM  # noqa: E402
-from codegrad.llm_openai import OpenAIClient  # noqa: E402
+from codegrad.diff import changes
+from codegrad.llm import prompts  # noqa: E402
+from codegrad.llm.budget import Budget, MeteredLLM, PriceTable  # noqa: E402
+from codegrad.llm.cache import CachedLLM  # noqa: E402
+from codegrad.llm.openai_client import OpenAIClient  # noqa: E402
 from codegrad.model import Finding, Target, Workspace  # noqa: E402
+from codegrad.refine import extract, patch
+from codegrad.refine import loop as refine
 from codegrad.settings import Settings  # noqa: E402
+from codegrad.verify import engine as app
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHECKS = ("docstrings", "properties")

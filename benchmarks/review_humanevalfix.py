@@ -69,8 +69,8 @@ def make_repo(root: Path, base_file: str | None, head_file: str) -> tuple[Path, 
 
 def review_case(task: dict[str, Any], setting: str, variant: str) -> dict[str, Any]:
     """Review one (task, setting, variant) and summarise the findings."""
-    from codegrad import app
     from codegrad.settings import build
+    from codegrad.verify import engine as app
 
     prompt = task["prompt"]
     head_solution = task["buggy_solution"] if variant == "buggy" else task["canonical_solution"]

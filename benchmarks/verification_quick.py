@@ -40,7 +40,7 @@ def _targets(source: str, base_source: str | None) -> list[Any]:
     """Every function of task.py (new code), or only the changed ones with their base (regression)."""
     from dataclasses import replace
 
-    from codegrad import changes
+    from codegrad.diff import changes
 
     head = changes.all_functions("task.py", source)
     if base_source is None:
@@ -64,11 +64,11 @@ def run_case(
     knobs: dict[str, Any],
 ) -> dict[str, Any]:
     """One (task, setting, variant): run the checks, summarise the findings."""
-    from codegrad.checks.base import CheckContext
-    from codegrad.checks.differential import DifferentialCheck
-    from codegrad.checks.properties import PropertiesCheck
     from codegrad.model import Workspace
     from codegrad.settings import Settings
+    from codegrad.verify.checks.base import CheckContext
+    from codegrad.verify.checks.differential import DifferentialCheck
+    from codegrad.verify.checks.properties import PropertiesCheck
 
     solution = task["buggy_solution"] if variant == "buggy" else task["canonical_solution"]
     head_source = task["prompt"] + solution

@@ -13,8 +13,8 @@ from typing import Any
 from codegrad import __version__
 from codegrad.errors import ExitCode, UsageError
 from codegrad.fileio import write_atomic
-from codegrad.sandbox import harden_self, redact, register_secret
 from codegrad.settings import FAIL_LEVELS, FORMATS, Settings, build
+from codegrad.verify.sandbox import harden_self, redact, register_secret
 
 INTERNAL_NOTE = "internal error"
 
@@ -170,9 +170,9 @@ def write_report(text: str, output: Path | None) -> None:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from codegrad import app
     from codegrad.progress import Progress
     from codegrad.render import render
+    from codegrad.verify import engine as app
 
     settings = settings_from_args(args)
     register_secret(settings.llm_api_key)
@@ -180,7 +180,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     progress = Progress(enabled=show)
     outcome = app.review(settings, progress=progress)
     if settings.apply and outcome.fixes:
-        from codegrad import refine
+        from codegrad.refine import loop as refine
 
         for line in refine.apply_fixes(outcome, settings):
             print(line, file=sys.stderr)
@@ -195,7 +195,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_action(args: argparse.Namespace) -> int:
-    from codegrad.action import main as action_main
+    from codegrad.github.action import main as action_main
 
     rest = [a for a in args.rest if a != "--"]
     return action_main(rest)

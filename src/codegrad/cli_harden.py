@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from codegrad import verifycache
 from codegrad.errors import ExitCode, UsageError
+from codegrad.harden import verifycache
 from codegrad.model import Outcome
 from codegrad.settings import FAIL_LEVELS, FORMATS, Settings
 
@@ -103,7 +103,7 @@ def _optional_path(value: str | None, flag: str, *, must_exist: bool = False) ->
 
 def render_report(outcome: Outcome, fmt: str) -> str:
     """Markdown folds the per-function skip lists into one note per check; JSON and SARIF keep all."""
-    from codegrad import harden
+    from codegrad.harden import engine as harden
     from codegrad.render import render
 
     return render(harden.condensed(outcome) if fmt == "markdown" else outcome, fmt)
@@ -111,10 +111,12 @@ def render_report(outcome: Outcome, fmt: str) -> str:
 
 def harden_main(args: argparse.Namespace) -> int:
     """`codegrad harden`: verify, write the report, return the exit status."""
-    from codegrad import app, harden, shard
     from codegrad.cli import INTERNAL_NOTE, write_report
+    from codegrad.harden import engine as harden
+    from codegrad.harden import shard
     from codegrad.progress import Progress
-    from codegrad.sandbox import register_secret
+    from codegrad.verify import engine as app
+    from codegrad.verify.sandbox import register_secret
 
     settings = _settings(args)
     register_secret(settings.llm_api_key)
@@ -142,7 +144,9 @@ def harden_main(args: argparse.Namespace) -> int:
 
 def apply_with_tests(outcome: Outcome, settings: Settings) -> list[str]:
     """Write the verified fixes and their regression tests into the working tree."""
-    from codegrad import gitops, refine, testgen
+    from codegrad.diff import gitops
+    from codegrad.harden import testgen
+    from codegrad.refine import loop as refine
 
     messages = refine.apply_fixes(outcome, settings)
     repo = settings.repo
@@ -183,9 +187,10 @@ def _read_report(path: str) -> dict[str, Any]:
 
 def merge_main(args: argparse.Namespace) -> int:
     """`codegrad merge`: one report (and optionally one cache) from the shards'."""
-    from codegrad import app, shard
     from codegrad.cli import write_report
+    from codegrad.harden import shard
     from codegrad.render import jsonout
+    from codegrad.verify import engine as app
 
     merged = shard.merge([_read_report(p) for p in args.reports])
     outcome = jsonout.from_dict(merged)

@@ -33,7 +33,7 @@ BROKEN = BASE.replace("return x * 2", "return x * 2 + 1")
 CLEAN = BASE.replace("return x * 2", "return x + x")
 LEAKY = BASE.replace("return x * 2", f"return '{OPENAI_KEY}'")
 needs_review = pytest.mark.skipif(
-    importlib.util.find_spec("codegrad.checks.docstrings") is None,
+    importlib.util.find_spec("codegrad.verify.checks.docstrings") is None,
     reason="the docstrings check has not landed yet",
 )
 

@@ -7,11 +7,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from codegrad import changes
-from codegrad.checks.base import CheckContext
-from codegrad.checks.differential import DifferentialCheck
+from codegrad.diff import changes
 from codegrad.model import CheckResult, Finding, Kind, Severity, Workspace
 from codegrad.settings import Settings
+from codegrad.verify.checks.base import CheckContext
+from codegrad.verify.checks.differential import DifferentialCheck
 
 FAST = Settings(function_timeout=6.0, call_timeout=0.3, max_examples=60)
 

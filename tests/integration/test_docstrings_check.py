@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from codegrad.checks.base import CheckContext
-from codegrad.checks.docstrings import DocstringsCheck
 from codegrad.model import CheckResult, Finding, Kind, Target, Workspace
 from codegrad.settings import Settings
+from codegrad.verify.checks.base import CheckContext
+from codegrad.verify.checks.docstrings import DocstringsCheck
 
 CALC = '''\
 import time

@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import changes, refine, sizing
-from codegrad.checks.base import CheckContext
-from codegrad.checks.docstrings import DocstringsCheck
-from codegrad.checks.efficiency import EfficiencyCheck
+from codegrad.diff import changes
 from codegrad.errors import UsageError
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target, Workspace
+from codegrad.refine import loop as refine
 from codegrad.runners.cost_rewrite import instrument
 from codegrad.settings import Settings
+from codegrad.verify.checks import sizing
+from codegrad.verify.checks.base import CheckContext
+from codegrad.verify.checks.docstrings import DocstringsCheck
+from codegrad.verify.checks.efficiency import EfficiencyCheck
 
 FAST = Settings(function_timeout=12.0)
 

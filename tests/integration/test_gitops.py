@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import gitops
+from codegrad.diff import gitops
+from codegrad.diff.gitops import GitError
 from codegrad.errors import UsageError
-from codegrad.gitops import GitError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers_git import GitRepo, make_repo

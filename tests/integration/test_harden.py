@@ -15,9 +15,14 @@ from typing import Any
 
 import pytest
 
-from codegrad import action_context, action_output, changes, harden, harden_action, shard, testgen
-from codegrad.github import make_retry
-from codegrad.github_harden import RepositoryAPI
+from codegrad.diff import changes
+from codegrad.github import context as action_context
+from codegrad.github import harden_pr as harden_action
+from codegrad.github import output as action_output
+from codegrad.github.api import make_retry
+from codegrad.github.repository_api import RepositoryAPI
+from codegrad.harden import engine as harden
+from codegrad.harden import shard, testgen
 from codegrad.model import Evidence, Kind, Outcome
 from codegrad.render import jsonout
 from codegrad.settings import Settings

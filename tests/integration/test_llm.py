@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from codegrad.errors import UsageError
-from codegrad.extract import extract_function
-from codegrad.llm import LLMError
-from codegrad.llm_budget import Budget, BudgetExceeded, MeteredLLM, PriceTable
-from codegrad.llm_build import build_client
-from codegrad.llm_cache import CachedLLM
-from codegrad.llm_openai import PLACEHOLDER_KEY, OpenAIClient
+from codegrad.llm.budget import Budget, BudgetExceeded, MeteredLLM, PriceTable
+from codegrad.llm.build import build_client
+from codegrad.llm.cache import CachedLLM
+from codegrad.llm.openai_client import PLACEHOLDER_KEY, OpenAIClient
+from codegrad.llm.protocol import LLMError
+from codegrad.refine.extract import extract_function
 from codegrad.settings import Settings
 from fakes.openai_server import FakeOpenAI
 from helpers_llm import local_llm_url
@@ -333,7 +333,7 @@ def test_key_goes_only_to_the_endpoint(
         if path.is_file():
             assert KEY not in path.read_text()
     # the key is registered with the sandbox's redactor, so child output never shows it
-    from codegrad.sandbox import redact
+    from codegrad.verify.sandbox import redact
 
     assert redact(f"echo {KEY}") == "echo ***"
 
@@ -356,9 +356,9 @@ def test_local_model_applies_the_update_prompt() -> None:
     url = local_llm_url()
     if url is None:
         pytest.skip("the local LLM is not running (../shared/tools/local-llm start)")
-    from codegrad import prompts
+    from codegrad.llm import prompts
     from codegrad.model import Target
-    from codegrad.patch import validate_candidate
+    from codegrad.refine.patch import validate_candidate
 
     source = (
         'def add(a: int, b: int) -> int:\n    """Return the sum of a and b."""\n    return a - b\n'

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import app, changes
-from codegrad.checks.base import CheckContext
-from codegrad.checks.llm_checks import LLMChecksCheck
+from codegrad.diff import changes
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target, Workspace
 from codegrad.settings import DEFAULT_CHECKS, Settings, build
+from codegrad.verify import engine as app
+from codegrad.verify.checks.base import CheckContext
+from codegrad.verify.checks.llm_checks import LLMChecksCheck
 from fakes.openai_server import FakeOpenAI
 from helpers_git import make_repo
 from helpers_llm import local_llm_url
@@ -307,7 +308,7 @@ def test_review_turns_llm_checks_on_by_default_when_an_llm_is_configured(
 @pytest.fixture(autouse=True)
 def _fresh_memory() -> None:
     """Each test starts without answers remembered from another test."""
-    from codegrad.checks import llm_asker
+    from codegrad.verify.checks import llm_asker
 
     llm_asker._ANSWERS.clear()
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import testselect as ts
-from codegrad.changes import all_functions
-from codegrad.checks.base import CheckContext
-from codegrad.checks.project_tests import NO_TESTS, NOT_COVERED, ProjectTestsCheck
-from codegrad.checks.pytest_runs import TreeScan, scan_tree, tree_options
-from codegrad.checks.suite_findings import Verdict, classify
+from codegrad.diff.changes import all_functions
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target, Workspace
 from codegrad.settings import Settings
+from codegrad.verify.checks import testselect as ts
+from codegrad.verify.checks.base import CheckContext
+from codegrad.verify.checks.project_tests import NO_TESTS, NOT_COVERED, ProjectTestsCheck
+from codegrad.verify.checks.pytest_runs import TreeScan, scan_tree, tree_options
+from codegrad.verify.checks.suite_findings import Verdict, classify
 
 MOD_HEAD = """\
 def add(a, b):

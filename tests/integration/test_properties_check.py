@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import changes
-from codegrad.checks.base import CheckContext
-from codegrad.checks.properties import PropertiesCheck
+from codegrad.diff import changes
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target, Workspace
 from codegrad.settings import Settings
+from codegrad.verify.checks.base import CheckContext
+from codegrad.verify.checks.properties import PropertiesCheck
 
 FAST = Settings(function_timeout=6.0, call_timeout=0.3, max_examples=60)
 

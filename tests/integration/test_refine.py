@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import app
 from codegrad.settings import build
+from codegrad.verify import engine as app
 from fakes.openai_server import FakeOpenAI
 from helpers_git import GitRepo, make_repo
 

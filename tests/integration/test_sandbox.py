@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import sandbox
-from codegrad.checks.base import codegrad_pythonpath
+from codegrad.verify import sandbox
+from codegrad.verify.checks.base import codegrad_pythonpath
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the sandbox targets Linux"
@@ -132,7 +132,7 @@ def test_secrets_of_codegrad_and_the_ci_shell_are_unreachable_through_proc(tmp_p
         """
         import json, sys
         from pathlib import Path
-        from codegrad import sandbox
+        from codegrad.verify import sandbox
         root = Path(sys.argv[1])
         argv = [sys.executable, str(root / "hostile.py")]
         levels = {"control": "none", "isolated": None}
@@ -466,7 +466,7 @@ def test_a_degraded_probe_warns_once_and_is_cached(
     before = sandbox.isolation().level
     monkeypatch.setenv("CODEGRAD_NO_UNSHARE", "1")
     try:
-        with caplog.at_level(logging.WARNING, logger="codegrad.sandbox"):
+        with caplog.at_level(logging.WARNING, logger="codegrad.verify.sandbox"):
             degraded = sandbox.isolation(refresh=True)
             assert sandbox.isolation() is degraded  # cached: no second probe, no second warning
         assert degraded.level == "none" and "CODEGRAD_NO_UNSHARE" in degraded.reason

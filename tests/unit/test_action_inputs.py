@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import action, action_context, action_output
 from codegrad.errors import UsageError
+from codegrad.github import action
+from codegrad.github import context as action_context
+from codegrad.github import output as action_output
 
 
 def event(**kw: object) -> dict[str, object]:
@@ -130,7 +132,7 @@ def test_loop_guard() -> None:
 
 
 def test_log_escapes_workflow_commands_and_redacts_secrets() -> None:
-    from codegrad.sandbox import register_secret
+    from codegrad.verify.sandbox import register_secret
 
     register_secret("super-secret-value")
     stream = io.StringIO()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from codegrad import action_context
+from codegrad.github import context as action_context
 
 ACTION_YML = Path(__file__).resolve().parents[2] / "action.yml"
 

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from codegrad import autofix
+from codegrad.github import autofix
 from codegrad.model import Fix, Target
 
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from codegrad import refine
+from codegrad.refine import loop as refine
 
 
 def test_the_candidate_runs_its_own_code_not_the_originals_bytecode(tmp_path: Path) -> None:

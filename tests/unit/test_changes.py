@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import gitops
-from codegrad.changes import all_functions, changed_functions, matches, syntax_finding
+from codegrad.diff import gitops
+from codegrad.diff.changes import all_functions, changed_functions, matches, syntax_finding
 from codegrad.model import Finding, Kind, Target
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

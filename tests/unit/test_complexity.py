@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from codegrad import complexity as cx
 from codegrad.errors import UsageError
+from codegrad.verify.checks import complexity as cx
 
 # the sizes the efficiency check measures
 SIZES = [n for k in range(15) for n in (4 << k, 6 << k) if n <= 65536]

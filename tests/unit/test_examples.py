@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from codegrad.examples import Example, clean_expected, extract, find_docstring
+from codegrad.verify.inputs.examples import Example, clean_expected, extract, find_docstring
 
 
 def pairs(docstring: str, name: str, **kwargs: object) -> list[tuple[str, str | None]]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from codegrad import refine
 from codegrad.model import Finding, Kind, Severity
+from codegrad.refine import loop as refine
 
 
 def finding(check: str, kind: Kind, input_: str, **extra: object) -> Finding:

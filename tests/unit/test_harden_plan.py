@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from codegrad import harden, shard, verifycache
+from codegrad.harden import engine as harden
+from codegrad.harden import shard, verifycache
 from codegrad.model import CheckResult, Evidence, Finding, Kind, Outcome, Target
 
 HEAD = "c" * 40

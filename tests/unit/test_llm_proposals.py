@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from codegrad import llm_proposals as lp
-from codegrad.checks import llm_findings, llm_plan, llm_verdicts
 from codegrad.model import Kind, Severity, Target
+from codegrad.verify.checks import llm_findings, llm_plan, llm_verdicts
+from codegrad.verify.checks import llm_proposals as lp
 
 SOURCE = textwrap.dedent(
     '''

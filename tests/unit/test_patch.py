@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codegrad.extract import extract_function
 from codegrad.model import Target
-from codegrad.patch import splice, unified_diff, validate_candidate
+from codegrad.refine.extract import extract_function
+from codegrad.refine.patch import splice, unified_diff, validate_candidate
 
 MODULE = '''"""A module."""
 
@@ -431,7 +431,7 @@ def test_unified_diff_marks_a_missing_final_newline(tmp_path: Path) -> None:
 
 
 def test_restore_signature_puts_back_the_original_header_when_only_annotations_differ() -> None:
-    from codegrad.patch import restore_signature
+    from codegrad.refine.patch import restore_signature
 
     original = 'def pick(items, k=2):\n    """Doc."""\n    return items[k]\n'
     hinted = "def pick(items: list[int], k: int = 2) -> int:\n    return items[0]\n"
@@ -441,7 +441,7 @@ def test_restore_signature_puts_back_the_original_header_when_only_annotations_d
 
 
 def test_restore_signature_leaves_real_signature_changes_for_validation() -> None:
-    from codegrad.patch import restore_signature
+    from codegrad.refine.patch import restore_signature
 
     original = "def pick(items, k=2):\n    return items[k]\n"
     for changed in (

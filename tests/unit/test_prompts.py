@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from codegrad import prompts
+from codegrad.llm import prompts
+from codegrad.llm.prompts import NO_CHANGES, Attempt
 from codegrad.model import Target
-from codegrad.prompts import NO_CHANGES, Attempt
 
 SOURCE = '''    @staticmethod
     def median(xs: list[float]) -> float:

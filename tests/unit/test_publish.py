@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from codegrad import publish
+from codegrad.github import plan as publish
+from codegrad.github.plan import DiffFile, Hunk, InlineComment, Plan
 from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target
-from codegrad.publish import DiffFile, Hunk, InlineComment, Plan
 
 PATCH = "@@ -8,3 +8,7 @@ def sub(a, b):\n \n \n def mean(xs):\n-    return 1\n+    total = 0\n+    for x in xs:\n+        total += x\n+    return total\n@@ -40,2 +44,0 @@\n-gone\n-gone"
 SOURCE = "def mean(xs):\n    total = 0\n    for x in xs:\n        total += x\n    return total"

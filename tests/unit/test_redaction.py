@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import redaction, sandbox
+from codegrad import redaction
 from codegrad.redaction import REDACTED, Redactor
+from codegrad.verify import sandbox
 
 
 def token(prefix: str = "ghp_", size: int = 36) -> str:

@@ -6,8 +6,8 @@ import ast
 
 import pytest
 
-from codegrad import reproducer
-from codegrad.reproducer import PropertyCase, Subject
+from codegrad.verify import reproducer
+from codegrad.verify.reproducer import PropertyCase, Subject
 
 
 def compiles(source: str) -> ast.Module:

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from codegrad import shard
 from codegrad.errors import UsageError
+from codegrad.harden import shard
 from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target
 from codegrad.render import jsonout
 

@@ -7,9 +7,9 @@ import textwrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codegrad import strategies
 from codegrad.model import Target
-from codegrad.strategies import ArgPlan, Skip
+from codegrad.verify.inputs import strategies
+from codegrad.verify.inputs.strategies import ArgPlan, Skip
 
 
 def target(

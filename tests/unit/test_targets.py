@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codegrad import targets
+from codegrad.harden import targets
 from codegrad.model import Kind, Target
 from codegrad.settings import DEFAULT_EXCLUDE
 

@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from codegrad import reproducer, testgen
+from codegrad.harden import testgen
 from codegrad.model import Finding, Fix, Kind
+from codegrad.verify import reproducer
 
 OLD = '''def last_item(xs: list[int]) -> int | None:
     """The last element, or None for an empty list."""

@@ -7,10 +7,10 @@ from pathlib import Path
 import coverage
 import pytest
 
-from codegrad import testselect as ts
-from codegrad.changes import all_functions
+from codegrad.diff.changes import all_functions
 from codegrad.errors import UsageError
 from codegrad.model import Target
+from codegrad.verify.checks import testselect as ts
 
 PY = "/venv/bin/python"
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from codegrad import changes, verifycache
+from codegrad.diff import changes
 from codegrad.errors import UsageError
+from codegrad.harden import verifycache
 from codegrad.model import CheckResult, Finding, Kind, Target
 from codegrad.settings import Settings
 

@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 
-from codegrad import action, action_context, action_output
-from codegrad.github import PullRequestAPI, make_retry
+from codegrad.github import action
+from codegrad.github import context as action_context
+from codegrad.github import output as action_output
+from codegrad.github.api import PullRequestAPI, make_retry
 from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target
-from codegrad.sandbox import register_secret
+from codegrad.verify.sandbox import register_secret
 from fakes.github_server import FakeGitHub
 from helpers_git import GitRepo, make_repo
 

@@ -7,7 +7,7 @@ import subprocess
 
 from github_world import NUMBER, REPO, World, pr_event
 
-from codegrad import autofix
+from codegrad.github import autofix
 
 COMMIT = {"auto-fix": "commit"}
 

@@ -6,7 +6,7 @@ import json
 
 from github_world import NUMBER, OPENAI_KEY, REPO, TOKEN, World, pr_event
 
-from codegrad.publish import REVIEW_MARKER, SUMMARY_MARKER, SUPERSEDED
+from codegrad.github.plan import REVIEW_MARKER, SUMMARY_MARKER, SUPERSEDED
 
 
 def _secrets_absent(world: World) -> None:

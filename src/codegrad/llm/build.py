@@ -1,0 +1,39 @@
+"""The configured LLM: the OpenAI-compatible client, optional disk cache, usage meter and budget."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from codegrad.llm.budget import Budget, MeteredLLM, PriceTable
+from codegrad.llm.cache import CachedLLM
+from codegrad.llm.openai_client import OpenAIClient
+from codegrad.llm.protocol import LLM
+from codegrad.settings import Settings
+from codegrad.verify.sandbox import register_secret
+
+
+def build_client(
+    settings: Settings, *, sleep: Callable[[float], None] = time.sleep, max_attempts: int = 4
+) -> MeteredLLM:
+    """The configured LLM: OpenAI-compatible client, optional disk cache, usage meter and budget."""
+    register_secret(settings.llm_api_key)
+    prices = PriceTable(dict(settings.llm_prices))
+    client = OpenAIClient(
+        model=settings.llm_model,
+        base_url=settings.llm_base_url,
+        api_key=settings.llm_api_key,
+        timeout=settings.llm_timeout,
+        max_attempts=max_attempts,
+        prices=prices,
+        sleep=sleep,
+    )
+    inner: LLM = client
+    if settings.llm_cache is not None:
+        inner = CachedLLM(client, settings.llm_cache, model=settings.llm_model)
+    budget = Budget(
+        max_calls=settings.budget_calls,
+        max_tokens=settings.budget_tokens,
+        max_usd=settings.budget_usd,
+    )
+    return MeteredLLM(inner, model=settings.llm_model, budget=budget, prices=prices)

@@ -1,0 +1,220 @@
+"""The project-tests check: run the repository's own tests and tie each failure to a changed function."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from codegrad.model import CheckResult, Finding, Kind, Target
+from codegrad.verify import sandbox
+from codegrad.verify.checks import testselect as ts
+from codegrad.verify.checks.base import CheckContext
+from codegrad.verify.checks.pytest_runs import (
+    RunFiles,
+    SuiteRun,
+    on_base,
+    rerun,
+    run_env,
+    run_sandboxed,
+    run_suite,
+    scan_tree,
+    timed_out,
+    tree_options,
+)
+from codegrad.verify.checks.suite_findings import (
+    COMMAND_FUNCTION,
+    NAME,
+    REPO_PATH,
+    classify,
+    collection_findings,
+    failure_findings,
+    run_error_finding,
+    tail,
+    timeout_finding,
+)
+
+NO_TESTS = "no tests"
+NOT_COVERED = "no project test runs this function"
+
+
+def _stats(
+    command: str, cases: Sequence[ts.CaseResult], process: sandbox.RunResult
+) -> dict[str, Any]:
+    tests = [c for c in cases if not c.collection]
+    return {
+        "command": command,
+        "exit_code": process.returncode,
+        "tests": len(tests),
+        "passed": sum(1 for c in tests if c.outcome == "passed"),
+        "failed": sum(1 for c in tests if c.outcome == "failed"),
+        "errors": sum(1 for c in tests if c.outcome == "error"),
+        "skipped": sum(1 for c in tests if c.outcome == "skipped"),
+        "collection_errors": sum(1 for c in cases if c.collection),
+        "seconds": round(process.seconds, 3),
+    }
+
+
+def _all_skipped(targets: Sequence[Target], why: str) -> dict[str, str]:
+    return {t.key: why for t in targets}
+
+
+class ProjectTestsCheck:
+    """Run the repository's tests; failures that run a changed function become its findings."""
+
+    name = NAME
+
+    def run(self, targets: Sequence[Target], ctx: CheckContext) -> CheckResult:
+        started = time.monotonic()
+        command = ts.parse_test_command(ctx.settings.test_command, sys.executable)
+        root = ctx.workspace.head_root.resolve()
+        if not targets:
+            result = CheckResult(NAME, stats={"tests": 0})
+        elif not command.is_pytest:
+            result = self._custom(command, targets, ctx, root)
+        else:
+            scan = scan_tree(root)
+            if not command.paths and not scan.has_tests:
+                result = CheckResult(
+                    NAME, skipped=_all_skipped(targets, NO_TESTS), stats={"tests": 0}
+                )
+            else:
+                result = self._pytest(command, targets, ctx, root, tree_options(scan))
+        return dataclasses.replace(result, seconds=time.monotonic() - started)
+
+    def _pytest(
+        self,
+        command: ts.ProjectCommand,
+        targets: Sequence[Target],
+        ctx: CheckContext,
+        root: Path,
+        extra: Sequence[str],
+    ) -> CheckResult:
+        suite = run_suite(command, targets, ctx, root, extra)
+        process = suite.process
+        stats = _stats(ctx.settings.test_command, suite.cases, process)
+        if timed_out(process):
+            finding = timeout_finding(suite, targets, root)
+            return CheckResult(
+                NAME,
+                (finding,),
+                skipped=_all_skipped(targets, "the project's tests timed out"),
+                stats=stats,
+            )
+        if process.returncode == 5 and not any(c.failed for c in suite.cases):
+            return CheckResult(NAME, skipped=_all_skipped(targets, NO_TESTS), stats=stats)
+        if not suite.cases and process.returncode != 0:
+            running = suite.progress.running
+            text = suite.files.scrub(suite.output, root)
+            finding = run_error_finding(process, text, running[0] if running else None)
+            return CheckResult(
+                NAME,
+                (finding,),
+                skipped=_all_skipped(targets, "the project's tests could not run"),
+                stats=stats,
+            )
+        covering = ts.covering_tests(suite.files.coverage, targets, str(root))
+        findings = collection_findings([c for c in suite.cases if c.collection], root)
+        findings += self._failures(command, suite, targets, covering, ctx, root, extra)
+        checked = tuple(t.key for t in targets if covering.get(t.key))
+        skipped = {t.key: NOT_COVERED for t in targets if not covering.get(t.key)}
+        stats["tests_per_function"] = {key: len(ids) for key, ids in covering.items()}
+        stats["flaky"] = sum(1 for f in findings if f.details.get("flaky"))
+        return CheckResult(NAME, tuple(findings), checked, skipped, stats=stats)
+
+    def _failures(
+        self,
+        command: ts.ProjectCommand,
+        suite: SuiteRun,
+        targets: Sequence[Target],
+        covering: Mapping[str, Sequence[str]],
+        ctx: CheckContext,
+        root: Path,
+        extra: Sequence[str],
+    ) -> list[Finding]:
+        failing = [c for c in suite.cases if c.failed and not c.collection]
+        if not failing:
+            return []
+        ids = [c.nodeid for c in failing]
+        clear = suite.clear_addopts
+        again = rerun(command, ids, ctx, root, clear_addopts=clear, tag="again", extra=extra)
+        base = None
+        base_root = ctx.workspace.base_root
+        if base_root is not None:
+            base_root = base_root.resolve()
+            present = [c.nodeid for c in failing if on_base(base_root, c.nodeid)]
+            base = (
+                rerun(
+                    command,
+                    present,
+                    ctx,
+                    base_root,
+                    clear_addopts=clear,
+                    tag="base",
+                    extra=tree_options(scan_tree(base_root)),
+                )
+                if present
+                else {}
+            )
+        findings: list[Finding] = []
+        for case in failing:
+            covered_by = [t for t in targets if case.nodeid in covering.get(t.key, ())]
+            verdict = classify(case, again, base)
+            findings += failure_findings(case, verdict, targets, covered_by, root)
+        return findings
+
+    def _custom(
+        self, command: ts.ProjectCommand, targets: Sequence[Target], ctx: CheckContext, root: Path
+    ) -> CheckResult:
+        files = RunFiles.create(ctx.scratch, "custom")
+        timeout = ctx.timeout(ctx.settings.test_timeout)
+        process = run_sandboxed(command.argv, root, run_env(root, files), ctx, timeout)
+        stats: dict[str, Any] = {
+            "command": ctx.settings.test_command,
+            "exit_code": process.returncode,
+            "seconds": round(process.seconds, 3),
+        }
+        skipped = _all_skipped(targets, "the test command is not pytest: no per-function mapping")
+        if process.ok:
+            return CheckResult(NAME, skipped=skipped, stats=stats)
+        output = files.scrub(process.stdout + "\n" + process.stderr, root)
+        common: dict[str, Any] = {
+            "path": REPO_PATH,
+            "function": COMMAND_FUNCTION,
+            "line": 1,
+            "check": NAME,
+            "actual": tail(output),
+            "reproducer": ctx.settings.test_command,
+        }
+        if timed_out(process):
+            message = f"the test command did not finish within {timeout:.0f}s"
+            return CheckResult(
+                NAME,
+                (Finding(kind=Kind.TIMEOUT, message=message, **common),),
+                skipped=skipped,
+                stats=stats,
+            )
+        base_same = self._custom_on_base(command, ctx, process.seconds)
+        finding = Finding(
+            kind=Kind.PRE_EXISTING if base_same else Kind.REGRESSION,
+            message=f"the test command `{ctx.settings.test_command}` failed with exit code {process.returncode}",
+            base_fails_same=base_same,
+            **common,
+        )
+        return CheckResult(NAME, (finding,), skipped=skipped, stats=stats)
+
+    def _custom_on_base(
+        self, command: ts.ProjectCommand, ctx: CheckContext, seconds: float
+    ) -> bool | None:
+        """Whether the custom command fails on base too (None: no base, or no time to find out)."""
+        base_root = ctx.workspace.base_root
+        if base_root is None or ctx.remaining() < seconds * 1.5 + 1:
+            return None
+        files = RunFiles.create(ctx.scratch, "custom-base")
+        process = run_sandboxed(
+            command.argv, base_root.resolve(), run_env(base_root.resolve(), files), ctx
+        )
+        return None if timed_out(process) else not process.ok
