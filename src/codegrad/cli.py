@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--config",
         help="a TOML file with a [tool.codegrad] table (default: the repo's pyproject.toml)",
     )
-    parser.add_argument("--format", choices=FORMATS, help="report format (default: markdown)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="report format (default: auto: terminal when stdout is a terminal, else markdown)",
+    )
     parser.add_argument("--output", help="write the report to this file (default: stdout)")
     parser.add_argument(
         "--fail-on", choices=FAIL_LEVELS, help="lowest severity that fails the run (default: error)"
@@ -106,7 +110,21 @@ def make_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--base", help="base revision (default: merge-base with the default branch)"
     )
-    review.add_argument("--head", help="head revision (default: HEAD)")
+    review.add_argument(
+        "--head",
+        help="head revision (default: the working tree, with uncommitted edits; HEAD in CI)",
+    )
+    review.add_argument(
+        "--staged",
+        action="store_true",
+        help="review the index (the staged changes: what a pre-commit hook sees)",
+    )
+    review.add_argument(
+        "--fast",
+        action="store_true",
+        help="quick checks for hooks: docstrings, properties (25 examples), differential; "
+        "skips project-tests and efficiency",
+    )
     _add_common(review)
     from codegrad.cli_harden import add_harden_arguments
 
@@ -144,15 +162,48 @@ _SETTING_FLAGS = (
 )
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
+# --fast: what a pre-commit hook can afford. Explicit flags still win.
+FAST = {"checks": "docstrings,properties,differential", "max_examples": 25, "function_timeout": 10}
+
+
+def settings_from_args(args: argparse.Namespace, preset: dict[str, Any] | None = None) -> Settings:
     repo = Path(args.repo)
     if not repo.is_dir():
         raise UsageError(
             f"--repo {args.repo}: no such directory; give the path of a git repository"
         )
     flags: dict[str, Any] = {name: getattr(args, name, None) for name in _SETTING_FLAGS}
+    for name, value in (preset or {}).items():
+        if flags.get(name) is None:
+            flags[name] = value
     flags["config"] = args.config
     return build(repo, flags)
+
+
+def in_ci(env: Mapping[str, str]) -> bool:
+    """Whether CI or GITHUB_ACTIONS is set (to anything but empty, 0 or false)."""
+    return any(env.get(k, "").strip().lower() not in ("", "0", "false") for k in _CI_VARIABLES)
+
+
+_CI_VARIABLES = ("CI", "GITHUB_ACTIONS")
+
+
+def review_tree(head: str | None, staged: bool, env: Mapping[str, str]) -> str:
+    """What `review` looks at: the index (--staged), a commit (--head, or in CI), or the working tree."""
+    if staged and head:
+        raise UsageError(
+            f"--staged reviews the index, --head {head} a commit: give one of them, not both"
+        )
+    if staged:
+        return "index"
+    return "commit" if head or in_ci(env) else "worktree"
+
+
+def review_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
+    """The review's settings: flags (with the --fast preset under them) and the tree to review."""
+    preset: dict[str, Any] = dict(FAST) if args.fast else {}
+    preset["tree"] = review_tree(args.head, args.staged, env)
+    return settings_from_args(args, preset)
 
 
 def write_report(text: str, output: Path | None) -> None:
@@ -171,20 +222,27 @@ def write_report(text: str, output: Path | None) -> None:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from codegrad.progress import Progress
-    from codegrad.render import render
+    from codegrad.render import choose_format, render, use_color
     from codegrad.verify import engine as app
 
-    settings = settings_from_args(args)
+    settings = review_settings(args, os.environ)
     register_secret(settings.llm_api_key)
     show = settings.progress if settings.progress is not None else sys.stderr.isatty()
     progress = Progress(enabled=show)
     outcome = app.review(settings, progress=progress)
     if settings.apply and outcome.fixes:
-        from codegrad.refine import loop as refine
+        from codegrad.refine.apply import apply_fixes
 
-        for line in refine.apply_fixes(outcome, settings):
+        for line in apply_fixes(outcome, settings):
             print(line, file=sys.stderr)
-    write_report(render(outcome, settings.format), settings.output)
+    to_terminal = settings.output is None and sys.stdout.isatty()
+    text = render(
+        outcome,
+        choose_format(settings.format, to_terminal=to_terminal),
+        color=use_color(to_terminal=to_terminal, no_color=os.environ.get("NO_COLOR")),
+        verbose=args.verbose,
+    )
+    write_report(text, settings.output)
     status = app.exit_status(outcome, settings.fail_on)
     if any(note.startswith(INTERNAL_NOTE) for note in outcome.notes):
         for note in outcome.notes:

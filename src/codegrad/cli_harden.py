@@ -106,6 +106,7 @@ def render_report(outcome: Outcome, fmt: str) -> str:
     from codegrad.harden import engine as harden
     from codegrad.render import render
 
+    fmt = "markdown" if fmt == "auto" else fmt
     return render(harden.condensed(outcome) if fmt == "markdown" else outcome, fmt)
 
 
@@ -146,9 +147,9 @@ def apply_with_tests(outcome: Outcome, settings: Settings) -> list[str]:
     """Write the verified fixes and their regression tests into the working tree."""
     from codegrad.diff import gitops
     from codegrad.harden import testgen
-    from codegrad.refine import loop as refine
+    from codegrad.refine.apply import apply_fixes
 
-    messages = refine.apply_fixes(outcome, settings)
+    messages = apply_fixes(outcome, settings)
     repo = settings.repo
     fixes = [f for f in outcome.fixes if f.verified and f.source in _text(repo / f.path)]
     paths = gitops.git(repo, "ls-files", "-z").split("\0")

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codegrad import funcsource, gradient
-from codegrad.diff import changes, gitops
-from codegrad.fileio import write_atomic
+from codegrad.diff import changes
 from codegrad.llm import prompts
 from codegrad.llm.budget import Budget, BudgetExceeded, MeteredLLM, PriceTable, Usage
 from codegrad.llm.protocol import LLM, LLMError
-from codegrad.model import Evidence, Finding, Fix, Loss, Outcome, Target, Workspace
+from codegrad.model import Evidence, Finding, Fix, Loss, Target, Workspace
 from codegrad.progress import Progress, Silent
 from codegrad.refine import extract, patch
 from codegrad.settings import Settings
@@ -526,39 +525,9 @@ def refine_all(
             ran_checks=ran,
             settings=settings,
         )
-        fixes.append(fix)
+        digest = hashlib.sha256((workspace.head_root / target.path).read_bytes()).hexdigest()
+        fixes.append(replace(fix, file_sha256=digest))  # the version --apply needs
         if fix.stop_reason.startswith("budget"):
             _NOTES.append(f"LLM budget reached while refining {target.key}: {fix.stop_reason}")
             break
     return fixes
-
-
-def apply_fixes(outcome: Outcome, settings: Settings) -> list[str]:
-    """Write verified fixes into the user's working tree (never commits; skips files with local edits)."""
-    messages: list[str] = []
-    verified = [f for f in outcome.fixes if f.verified]
-    if verified and outcome.head != gitops.resolve(settings.repo, "HEAD"):
-        return [
-            f"not applied: the fixes are for {outcome.head[:10]}, but the working tree is at HEAD; "
-            "check out that revision first, or review with --head HEAD"
-        ]
-    dirty = set(gitops.changed_paths_dirty(settings.repo, sorted({f.path for f in verified})))
-    for fix in verified:
-        if fix.path in dirty:
-            messages.append(
-                f"not applied to {fix.path}: it has uncommitted changes; commit or stash them first"
-            )
-            continue
-        path = settings.repo / fix.path
-        current = path.read_text(encoding="utf-8")
-        target = next(
-            (t for t in changes.all_functions(fix.path, current) if t.qualname == fix.function),
-            None,
-        )
-        if target is None:
-            messages.append(f"not applied: {fix.function} not found in {fix.path}")
-            continue
-        new_text = patch.splice(current, target, fix.source)
-        write_atomic(path, new_text)
-        messages.append(f"applied the verified fix for {fix.function} to {fix.path}")
-    return messages

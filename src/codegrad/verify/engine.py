@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from codegrad.diff import changes, gitops
+from codegrad.diff import changes, compare, empty
 from codegrad.errors import UsageError
 from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target, Workspace
 from codegrad.progress import Progress, Silent
@@ -95,31 +95,32 @@ def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
     started = time.monotonic()
     deadline = started + settings.budget_seconds
     repo = settings.repo
-    head = gitops.resolve(repo, settings.head)
-    if settings.base:
-        # like a pull request's diff: from the merge-base of base and head, not from base's tip
-        given = gitops.resolve(repo, settings.base)
-        base = gitops.merge_base(repo, given, head) or given
-    else:
-        base = gitops.default_base(repo, head)
-    progress.step(f"diff {base[:10]}..{head[:10]}")
-    diff_text = gitops.diff(repo, base, head)
     with tempfile.TemporaryDirectory(prefix="codegrad-") as tmp:
         tmp_path = Path(tmp)
-        head_root = gitops.export_tree(repo, head, tmp_path / "head")
-        base_root = gitops.export_tree(repo, base, tmp_path / "base")
+        trees = compare.compare(
+            repo,
+            base=settings.base,
+            head=settings.head,
+            tree=settings.tree,
+            include=settings.include,
+            exclude=settings.exclude,
+            dest=tmp_path,
+        )
+        base, head, head_root, base_root = trees.base, trees.head, trees.head_root, trees.base_root
+        progress.step(f"diff {base[:10]}..{head[:10] if trees.tree == 'commit' else trees.tree}")
         scratch = tmp_path / "scratch"
         scratch.mkdir()
         targets, syntax = changes.changed_functions(
-            diff_text,
+            trees.diff,
             head_source=lambda p: _read(head_root, p),
             base_source=lambda p: _read(base_root, p),
             include=settings.include,
             exclude=settings.exclude,
         )
+        notes = list(trees.notes)
         progress.step(f"{len(targets)} changed function(s)")
         workspace = Workspace(head_root=head_root, base_root=base_root, repo_root=repo)
-        evidence, notes = verify(
+        evidence, broken = verify(
             targets,
             settings=settings,
             workspace=workspace,
@@ -127,6 +128,7 @@ def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
             deadline=deadline,
             progress=progress,
         )
+        notes += broken
         evidence = Evidence(
             targets=evidence.targets, results=(_syntax_result(syntax), *evidence.results)
         )
@@ -157,6 +159,10 @@ def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
         fixes=fixes,
         notes=tuple(notes),
         seconds=time.monotonic() - started,
+        tree=trees.tree,
+        nothing_checked=None
+        if targets or syntax
+        else empty.nothing_checked(trees.diff, settings.include, settings.exclude),
     )
 
 

@@ -1,0 +1,125 @@
+"""The two trees a review compares, exported: base and head commits, or base and the working tree or index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codegrad.diff import gitops, worktree
+from codegrad.diff.worktree import COMMIT
+
+NOTE_LIMIT = 5  # paths named in one note; the rest are counted
+
+
+@dataclass(frozen=True)
+class Compared:
+    """Base and head, their exported files, the diff between them, and what the reader should know."""
+
+    base: str  # a commit (the empty tree when the repository has no commit yet)
+    head: str  # the head commit; for the working tree or index, the commit they sit on
+    tree: str  # worktree.COMMIT, WORKTREE or INDEX: what head_root holds
+    diff: str
+    head_root: Path
+    base_root: Path
+    notes: tuple[str, ...] = ()
+
+
+def compare(
+    repo: Path,
+    *,
+    base: str | None,
+    head: str,
+    tree: str,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    dest: Path,
+) -> Compared:
+    """Resolve base and head, diff them and export both under dest (the repository is not touched)."""
+    if tree == COMMIT:
+        return _commits(repo, base=base, head=head, include=include, exclude=exclude, dest=dest)
+    if tree not in worktree.TREES:
+        raise ValueError(f"unknown tree {tree!r}; expected one of {worktree.TREES}")
+    snap = worktree.snapshot(repo, tree, include=include, exclude=exclude, scratch=dest / "git")
+    head_sha = gitops.commit_or_none(repo, "HEAD")
+    notes: list[str] = []
+    if base:
+        given = gitops.resolve(repo, base)
+        base_sha = (gitops.merge_base(repo, given, head_sha) if head_sha else None) or given
+    else:
+        base_sha, why = local_base(repo, head_sha)
+        notes += why
+    if snap.untracked:
+        notes.append(
+            f"untracked files included (new Python files in scope): {_names(snap.untracked)}"
+        )
+    return Compared(
+        base=base_sha,
+        head=head_sha or snap.tree,
+        tree=tree,
+        diff=gitops.diff(repo, base_sha, snap.tree, env=snap.env),
+        head_root=gitops.export_treeish(repo, snap.tree, dest / "head", env=snap.env),
+        base_root=gitops.export_treeish(repo, base_sha, dest / "base"),
+        notes=tuple(notes),
+    )
+
+
+def local_base(repo: Path, head: str | None) -> tuple[str, list[str]]:
+    """Base for the working tree or index: the merge-base of HEAD with the default branch.
+
+    That is HEAD itself when the branch has no commits of its own (only the uncommitted changes
+    are reviewed). No default branch sharing history: HEAD, with a note; no commit yet: the empty tree.
+    """
+    if head is None:
+        return worktree.empty_tree(repo), [
+            "the repository has no commit yet: every function is new, compared with an empty tree"
+        ]
+    for _name, tip in gitops.default_branch_tips(repo):
+        found = gitops.merge_base(repo, head, tip)
+        if found is not None:
+            return found, []
+    return head, [
+        f"no default branch ({gitops.CANDIDATES}) shares history with HEAD, so only the uncommitted"
+        " changes were reviewed, against HEAD; pass --base <ref> to include the branch's commits"
+    ]
+
+
+def _commits(
+    repo: Path,
+    *,
+    base: str | None,
+    head: str,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    dest: Path,
+) -> Compared:
+    head_sha = gitops.resolve(repo, head)
+    if base:
+        # like a pull request's diff: from the merge-base of base and head, not from base's tip
+        given = gitops.resolve(repo, base)
+        base_sha = gitops.merge_base(repo, given, head_sha) or given
+    else:
+        base_sha = gitops.default_base(repo, head)
+    notes: list[str] = []
+    if head_sha == gitops.commit_or_none(repo, "HEAD"):
+        dirty = worktree.dirty_python(repo, head_sha, include, exclude)
+        if dirty:
+            notes.append(
+                f"uncommitted changes to {_names(dirty)} were not reviewed: this review is of commit"
+                f" {head_sha[:7]} (outside CI and without --head, codegrad reviews the working tree)"
+            )
+    return Compared(
+        base=base_sha,
+        head=head_sha,
+        tree=COMMIT,
+        diff=gitops.diff(repo, base_sha, head_sha),
+        head_root=gitops.export_tree(repo, head_sha, dest / "head"),
+        base_root=gitops.export_tree(repo, base_sha, dest / "base"),
+        notes=tuple(notes),
+    )
+
+
+def _names(paths: Sequence[str]) -> str:
+    shown = ", ".join(paths[:NOTE_LIMIT])
+    more = len(paths) - NOTE_LIMIT
+    return f"{shown} and {more} more" if more > 0 else shown
