@@ -10,6 +10,7 @@ from codegrad.diff import gitops, worktree
 from codegrad.diff.worktree import COMMIT
 
 NOTE_LIMIT = 5  # paths named in one note; the rest are counted
+NO_COMMIT = "the repository has no commit yet: every function is new, compared with an empty tree"
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,11 @@ def compare(
     snap = worktree.snapshot(repo, tree, include=include, exclude=exclude, scratch=dest / "git")
     head_sha = gitops.commit_or_none(repo, "HEAD")
     notes: list[str] = []
-    if base:
+    if (
+        base and head_sha is None and base == "HEAD"
+    ):  # a hook's `--base HEAD` before the first commit
+        base_sha, notes = worktree.empty_tree(repo), [NO_COMMIT]
+    elif base:
         given = gitops.resolve(repo, base)
         base_sha = (gitops.merge_base(repo, given, head_sha) if head_sha else None) or given
     else:
@@ -71,9 +76,7 @@ def local_base(repo: Path, head: str | None) -> tuple[str, list[str]]:
     are reviewed). No default branch sharing history: HEAD, with a note; no commit yet: the empty tree.
     """
     if head is None:
-        return worktree.empty_tree(repo), [
-            "the repository has no commit yet: every function is new, compared with an empty tree"
-        ]
+        return worktree.empty_tree(repo), [NO_COMMIT]
     for _name, tip in gitops.default_branch_tips(repo):
         found = gitops.merge_base(repo, head, tip)
         if found is not None:
