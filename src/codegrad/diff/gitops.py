@@ -263,30 +263,3 @@ def export_treeish(
         _run(repo, [*tree, "read-tree", "--end-of-options", treeish], env=index_env)
         _run(repo, [*tree, "checkout-index", "--all", "--force"], env=index_env)
     return dest
-
-
-def changed_paths_dirty(repo: Path, paths: Sequence[str]) -> list[str]:
-    """Those of paths (repo-relative) with staged, unstaged or untracked changes in the working tree."""
-    if not paths:
-        return []
-    out = _run(
-        toplevel(repo),
-        [
-            "--literal-pathspecs",
-            "status",
-            "--porcelain=v1",
-            "-z",
-            "--untracked-files=all",
-            "--",
-            *paths,
-        ],
-    ).stdout.decode("utf-8", "surrogateescape")
-    dirty: set[str] = set()
-    fields = iter(out.split("\0"))
-    for entry in fields:
-        if len(entry) < 4:
-            continue
-        dirty.add(entry[3:])
-        if entry[0] in "RC":  # renames and copies carry the original path in the next field
-            dirty.add(next(fields, ""))
-    return [p for p in paths if p in dirty]
