@@ -175,7 +175,7 @@ def test_before_the_first_commit_the_base_is_the_empty_tree(tmp_path: Path) -> N
     fresh.git("add", "m.py")
     for base in (None, "HEAD"):  # `--base HEAD` is what the pre-commit hook passes
         trees = review_trees(fresh.path, tmp_path / str(base), tree=worktree.INDEX, base=base)
-        assert trees.base == worktree.empty_tree(fresh.path)
+        assert trees.base == worktree.empty_tree(fresh.path) and trees.head == ""
         assert "+def f():" in trees.diff and "no commit yet" in trees.notes[0]
         assert list(trees.base_root.iterdir()) == []
 

@@ -103,6 +103,8 @@ def test_scope_names_the_tree_reviewed_in_every_format() -> None:
     assert "`0123456`..the staged changes (HEAD `fedcba9`)" in render.render(staged, "markdown")
     assert '"tree": "index"' in render.render(staged, "json")
     assert HEAD in render.render(staged, "sarif")
+    first = dataclasses.replace(staged, head="")  # before the repository's first commit
+    assert "0123456..the staged changes (no commit yet)" in terminal.render(first)
 
 
 def test_auto_format_and_colour_rules() -> None:

@@ -18,7 +18,9 @@ class Compared:
     """Base and head, their exported files, the diff between them, and what the reader should know."""
 
     base: str  # a commit (the empty tree when the repository has no commit yet)
-    head: str  # the head commit; for the working tree or index, the commit they sit on
+    head: (
+        str  # the head commit; for the working tree or index, the commit they sit on ("": none yet)
+    )
     tree: str  # worktree.COMMIT, WORKTREE or INDEX: what head_root holds
     diff: str
     head_root: Path
@@ -60,7 +62,7 @@ def compare(
         )
     return Compared(
         base=base_sha,
-        head=head_sha or snap.tree,
+        head=head_sha or "",  # "": no commit yet
         tree=tree,
         diff=gitops.diff(repo, base_sha, snap.tree, env=snap.env),
         head_root=gitops.export_treeish(repo, snap.tree, dest / "head", env=snap.env),

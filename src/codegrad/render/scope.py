@@ -26,4 +26,5 @@ def compared(outcome: Outcome, code: Callable[[str], str] = str) -> str:
     words = TREE_WORDS.get(outcome.tree)
     if words is None:
         return f"{base}..{head}"
-    return f"{base}..{words} (HEAD {head})"
+    on = f"HEAD {head}" if outcome.head else "no commit yet"
+    return f"{base}..{words} ({on})"
