@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,26 @@ def test_worktree_snapshot_holds_every_edit_and_leaves_the_repository_alone(
     assert snap.untracked == ("new.py",)
     with pytest.raises(gitops.GitError):  # the new objects live only in the scratch store
         gitops.git(repo.path, "cat-file", "-e", snap.tree)
+
+
+def test_an_edit_git_can_only_see_by_content_is_in_the_snapshot(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    """An edit with the staged entry's size and mtime, made in the instant the index was written:
+    git treats the entry as "racily clean" (by the index file's mtime) and compares content."""
+    repo.git("config", "core.trustctime", "false")
+    path = repo.path / "pkg/mod.py"
+    then = path.stat().st_mtime_ns - 100 * 10**9
+    os.utime(path, ns=(then, then))
+    repo.git("update-index", "--refresh")  # the entry now records that mtime, not smudged
+    path.write_text("def f():\n    return 9\n")  # same size as `return 1`
+    os.utime(path, ns=(then, then))
+    os.utime(repo.path / ".git" / "index", ns=(then, then))
+    assert repo.git("diff", "--name-only") == "pkg/mod.py\n"  # git itself sees it
+    snap = worktree.snapshot(
+        repo.path, worktree.WORKTREE, include=INCLUDE, exclude=(), scratch=tmp_path / "s"
+    )
+    assert files(repo, snap)["pkg/mod.py"] == "def f():\n    return 9\n"
 
 
 def test_index_snapshot_is_what_git_commit_would_record(repo: GitRepo, tmp_path: Path) -> None:

@@ -76,9 +76,10 @@ def snapshot(
     index = scratch / "index"
     real_index = _git_path(top, "index")
     if real_index.is_file():
-        shutil.copyfile(
-            real_index, index
-        )  # keeps the stat cache: `add -u` hashes only edited files
+        # The copy keeps git's stat cache (`add -u` hashes only edited files) and, with copy2,
+        # the index's mtime: entries edited in the second they were staged stay "racily clean"
+        # to git, which then compares their content instead of trusting size and mtime.
+        shutil.copy2(real_index, index)
     with_index = {**env, "GIT_INDEX_FILE": str(index)}
     untracked: list[str] = []
     if which == WORKTREE:
