@@ -20,12 +20,13 @@ import types
 from typing import Any
 
 GENERATOR_LIMIT = 10_000  # items taken from a generator or iterator a function returns
-_ADDRESS = re.compile(r"\s+at\s+0x[0-9a-fA-F]+")
+_ADDRESS = re.compile(r"\s+at\s+0x(?:[0-9a-fA-F]+|\.\.\.)")  # `0x...`: a doctest's ellipsis
 _PAIRS = 100_000  # pairs of parts one comparison visits at most
 _MATCH = 200  # unordered items (set members, dict keys that are objects) matched one by one
 _NAMED = (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.ModuleType)
 _EXACT = (str, bytes, bytearray, range, type(None))
 _UNSET = object()
+_OBJECT_REPR: Any = object.__repr__
 
 
 def without_addresses(text: str) -> str:
@@ -167,8 +168,8 @@ def _object_parts(x: Any, y: Any) -> list[tuple[Any, Any]] | None:
         return None
     sx, sy = _state(x), _state(y)
     if not sx and not sy:
-        plain = isinstance(x, Like) or isinstance(y, Like)
-        return [] if plain or without_addresses(_repr(x)) == without_addresses(_repr(y)) else None
+        bare = isinstance(x, Like) or isinstance(y, Like) or (_default_repr(x) and _default_repr(y))
+        return [] if bare or without_addresses(_repr(x)) == without_addresses(_repr(y)) else None
     if sx.keys() != sy.keys():
         return None
     return [(sx[name], sy[name]) for name in sx]
@@ -177,6 +178,11 @@ def _object_parts(x: Any, y: Any) -> list[tuple[Any, Any]] | None:
 def _kind(value: Any) -> str:
     """The class by name: base's and head's copies of one class are one kind."""
     return value.kind if isinstance(value, Like) else type(value).__qualname__
+
+
+def _default_repr(value: Any) -> bool:
+    """`<module.Class object at 0x...>`: nothing in it but the class."""
+    return type(value).__repr__ is _OBJECT_REPR
 
 
 def _name(value: Any) -> str:
