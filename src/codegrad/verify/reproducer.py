@@ -221,7 +221,8 @@ def behaviour_test(
     """A plain test pinning the base version's behaviour on the minimal differing input; a returned
     iterator is consumed and the result compared as the check did (its helpers copied in)."""
     shown = f"asyncio.run({call})" if subject.is_async else call
-    consumed = bool(base.get("consumed") or head.get("consumed"))
+    rebuilt = str(base.get("source") or "")
+    consumed = bool(base.get("consumed") or head.get("consumed") or "Consumed(" in rebuilt)
     body, wanted = _base_check(f"materialise({shown})" if consumed else shown, base)
     wanted += ["materialise"] if consumed else []
     copied = embedded.helpers(wanted) if wanted else None
