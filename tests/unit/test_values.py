@@ -164,6 +164,12 @@ def test_a_long_chain_is_compared_without_recursion() -> None:
     assert not equivalent(chain(BASE["Node"], *numbers), chain(HEAD["Node"], *numbers, 0))
 
 
+def test_a_large_result_is_never_judged_equal_for_being_large() -> None:
+    big = [float(i) for i in range(300_000)]
+    assert equivalent(big, list(big)) and equivalent(big, [x + 1e-12 for x in big])
+    assert not equivalent(big, [*big[:-1], -1.0])
+
+
 def test_cycles_that_no_walk_over_attributes_tells_apart_are_the_same() -> None:
     # 1 -> 1 -> (back) and 1 -> 1 -> 1 -> (back) unfold into the same endless chain: only
     # identity could tell them apart, and identity is what differs on every run.

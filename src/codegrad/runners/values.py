@@ -78,12 +78,17 @@ def equivalent(a: Any, b: Any, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> 
     visited: dict[tuple[int, int], tuple[Any, Any]] = {}
     while pending:
         x, y = pending.pop()
+        leaf = _leaf(x, y, rel_tol, abs_tol)
+        if leaf is not None:  # numbers and strings: judged at once, never part of a cycle
+            if not leaf:
+                return False
+            continue
         key = (id(x), id(y))
         if key in visited:
             continue  # assumed the same while its parts are compared: how a cycle ends
         visited[key] = (x, y)  # kept alive so that no id is reused during the comparison
         if len(visited) > _PAIRS:
-            return True  # too large to tell apart within the limit
+            return _plain_eq(a, b)  # too many containers and objects to walk: == decides
         parts = _parts(x, y, rel_tol, abs_tol)
         if parts is None:
             return False
@@ -95,21 +100,33 @@ def _parts(x: Any, y: Any, rel_tol: float, abs_tol: float) -> list[tuple[Any, An
     """The pairs of parts left to compare, or None when x and y differ."""
     if x is y:
         return []
-    if type(x) is type(y) and isinstance(x, _EXACT):
-        return [] if x == y else None
-    same = _numbers(x, y, rel_tol, abs_tol)
-    if same is not None:
-        return [] if same else None
     if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
         if _kind(x) != _kind(y) or len(x) != len(y):
             return None
+        if type(x) is type(y) and _surely_equal(x, y):
+            return []
         return [(x[i], y[i]) for i in range(len(x))]
     if isinstance(x, dict) and isinstance(y, dict):
-        return _dict_parts(x, y, rel_tol, abs_tol)
+        return [] if _surely_equal(x, y) else _dict_parts(x, y, rel_tol, abs_tol)
     if isinstance(x, (set, frozenset)) and isinstance(y, (set, frozenset)):
         same = _plain_eq(x, y) or _matched(list(x), list(y), rel_tol, abs_tol) is not None
         return [] if same else None
     return _object_parts(x, y)
+
+
+def _leaf(x: Any, y: Any, rel_tol: float, abs_tol: float) -> bool | None:
+    """The verdict on two numbers or strings; None for anything else."""
+    if type(x) is type(y) and isinstance(x, _EXACT):
+        return bool(x == y)
+    return _numbers(x, y, rel_tol, abs_tol)
+
+
+def _surely_equal(x: Any, y: Any) -> bool:
+    """`==` says so (it never says so of parts this comparison would tell apart)."""
+    try:
+        return bool(x == y)
+    except Exception:  # noqa: BLE001 - e.g. a cycle's RecursionError: walk it instead
+        return False
 
 
 def _numbers(x: Any, y: Any, rel_tol: float, abs_tol: float) -> bool | None:
