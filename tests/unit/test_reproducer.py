@@ -203,3 +203,31 @@ def test_the_projects_own_name_is_never_shadowed_by_a_copied_helper() -> None:
     compiles(source)
     assert embedded.NOTE not in source and "from m import equivalent" in source
     assert "assert repr(equivalent(2)) == 'Span(low=1)'" in source
+
+
+def test_idempotence_and_round_trip_on_floats_or_objects_compare_as_the_check() -> None:
+    case = PropertyCase(
+        prop="idempotence",
+        params=(("x", "st.floats(allow_nan=False)", False, False),),
+        example={"x": "0.1"},
+        tolerant=True,
+    )
+    idem = reproducer.property_test(Subject("m.py", "snap"), case)
+    compiles(idem)
+    assert "assert equivalent(snap(once), once)" in idem and embedded.NOTE in idem
+    namespace: dict[str, object] = {}
+    helpers = idem[idem.index(embedded.NOTE) :]
+    exec(compile("import math, re, types\n" + helpers, "helpers.py", "exec"), namespace)
+    assert namespace["equivalent"](0.1 + 0.2, 0.3)  # type: ignore[operator]
+    trip = reproducer.property_test(
+        Subject("m.py", "decode"),
+        PropertyCase(
+            prop="round-trip",
+            params=(("s", "st.text()", False, False),),
+            example={"s": "'a'"},
+            encode="encode",
+            decode="decode",
+            tolerant=True,
+        ),
+    )
+    assert "assert equivalent(encode(decode(encoded)), encoded)" in trip
