@@ -5,6 +5,7 @@ from __future__ import annotations
 from codegrad.harden import engine as harden
 from codegrad.harden import shard, verifycache
 from codegrad.model import CheckResult, Evidence, Finding, Kind, Outcome, Target
+from codegrad.render.condense import condensed
 
 HEAD = "c" * 40
 
@@ -155,7 +156,7 @@ def test_condensed_folds_skip_lists_into_one_note_per_check() -> None:
         base=None, head=HEAD, targets=tuple(TARGETS), evidence=Evidence(tuple(TARGETS), results)
     )
 
-    short = harden.condensed(outcome)
+    short = condensed(outcome)
 
     assert all(not r.skipped for r in short.evidence.results)
     assert "docstrings skipped 10 function(s): no examples in the docstring (10)" in short.notes

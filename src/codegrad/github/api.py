@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from github import Auth, Github, GithubException, GithubRetry
 
-from codegrad.verify.sandbox import redact
+from codegrad.redaction import redact
 
 DEFAULT_API_URL = "https://api.github.com"
 PERMISSION_HINT = (

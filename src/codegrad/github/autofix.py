@@ -11,7 +11,7 @@ from pathlib import Path
 
 from codegrad.github import botgit
 from codegrad.model import Fix, Outcome, Target
-from codegrad.verify.sandbox import redact
+from codegrad.redaction import redact
 
 TRAILER = "Codegrad-Fix"
 BOT_NAME = "codegrad[bot]"

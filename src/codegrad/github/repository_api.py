@@ -8,7 +8,7 @@ from typing import Any
 from github import Github, GithubRetry
 
 from codegrad.github.api import DEFAULT_API_URL, api_call, make_client
-from codegrad.verify.sandbox import redact
+from codegrad.redaction import redact
 
 
 @dataclass(frozen=True)

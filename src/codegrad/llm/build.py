@@ -9,8 +9,8 @@ from codegrad.llm.budget import Budget, MeteredLLM, PriceTable
 from codegrad.llm.cache import CachedLLM
 from codegrad.llm.openai_client import OpenAIClient
 from codegrad.llm.protocol import LLM
+from codegrad.redaction import register_secret
 from codegrad.settings import Settings
-from codegrad.verify.sandbox import register_secret
 
 
 def build_client(
@@ -31,9 +31,17 @@ def build_client(
     inner: LLM = client
     if settings.llm_cache is not None:
         inner = CachedLLM(client, settings.llm_cache, model=settings.llm_model)
+    return metered(inner, settings)
+
+
+def metered(llm: LLM, settings: Settings) -> MeteredLLM:
+    """Wrap any LLM in the usage meter and the settings' budget (a MeteredLLM is kept as it is)."""
+    if isinstance(llm, MeteredLLM):
+        return llm
     budget = Budget(
         max_calls=settings.budget_calls,
         max_tokens=settings.budget_tokens,
         max_usd=settings.budget_usd,
     )
-    return MeteredLLM(inner, model=settings.llm_model, budget=budget, prices=prices)
+    prices = PriceTable(dict(settings.llm_prices))
+    return MeteredLLM(llm, model=settings.llm_model, budget=budget, prices=prices)
