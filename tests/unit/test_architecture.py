@@ -145,3 +145,12 @@ def test_layers_import_downward_only(module: str) -> None:
 @pytest.mark.parametrize("module", sorted(f"codegrad.{m}" for m in SHARED))
 def test_the_shared_vocabulary_imports_only_itself(module: str) -> None:
     assert {d for d in GRAPH[module] if d.split(".")[1] not in SHARED} == set()
+
+
+def test_every_check_name_has_one_class_and_one_description() -> None:
+    from codegrad.settings import ALL_CHECKS, CHECKS
+    from codegrad.verify.engine import CHECK_CLASSES, make_checks
+
+    assert set(CHECK_CLASSES) == set(ALL_CHECKS) == set(CHECKS)
+    assert all(CHECKS[name] for name in ALL_CHECKS)
+    assert [c.name for c in make_checks(ALL_CHECKS)][-1] == "llm-checks"

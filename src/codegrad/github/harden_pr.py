@@ -15,9 +15,9 @@ from codegrad.fileio import read_json_object
 from codegrad.github import autofix, botgit
 from codegrad.github import output as action_output
 from codegrad.github import plan as publish
-from codegrad.github.action_git import ensure_commits, push_env
 from codegrad.github.api import GitHubError
-from codegrad.github.context import Context, Inputs, settings_for
+from codegrad.github.botgit import ensure_commits, push_env
+from codegrad.github.context import Context, Inputs, action_input, settings_for
 from codegrad.github.output import Log, annotate_findings, write_outputs, write_summary
 from codegrad.github.repository_api import PullInfo, RepositoryAPI
 from codegrad.harden import engine as whole_repo
@@ -41,11 +41,6 @@ Harden = Callable[[Settings], Outcome]
 # --- inputs beyond the review's (pure) ----------------------------------------------------------
 
 
-def _extra(env: Mapping[str, str], name: str) -> str:
-    upper = name.upper()
-    return (env.get(f"INPUT_{upper}") or env.get(f"INPUT_{upper.replace('-', '_')}") or "").strip()
-
-
 @dataclass(frozen=True)
 class HardenInputs:
     """Inputs only harden mode reads: a merged shard report to publish, the cache, a budget."""
@@ -58,9 +53,9 @@ class HardenInputs:
 
 
 def read_harden_inputs(env: Mapping[str, str], workspace: Path) -> HardenInputs:
-    report = _extra(env, "harden-report")
-    cache = _extra(env, "harden-cache")
-    raw = _extra(env, "max-functions")
+    report = action_input(env, "harden-report")
+    cache = action_input(env, "harden-cache")
+    raw = action_input(env, "max-functions")
     count: int | None = None
     if raw:
         if not raw.isdigit() or int(raw) < 1:

@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping
 from codegrad.errors import ExitCode, UsageError
 from codegrad.github import autofix
 from codegrad.github import plan as publish
-from codegrad.github.action_git import ensure_commits, head_message, push_env
 from codegrad.github.api import GitHubError, PullRequestAPI
+from codegrad.github.botgit import ensure_commits, head_message, push_env
 from codegrad.github.comments import PLAN_FILE, Connect, post_plan, read_diff
 from codegrad.github.context import (
     Context,

@@ -22,18 +22,24 @@ from codegrad.verify.checks.properties import PropertiesCheck
 log = logging.getLogger(__name__)
 
 
+# the one map from a check's name (settings.CHECKS) to its class
+CHECK_CLASSES: dict[str, type[Check]] = {
+    cls.name: cls
+    for cls in (
+        DocstringsCheck,
+        PropertiesCheck,
+        DifferentialCheck,
+        EfficiencyCheck,
+        ProjectTestsCheck,
+        LLMChecksCheck,  # last: it waits on the LLM; builds its client from the settings
+    )
+}
+
+
 def make_checks(names: Sequence[str]) -> list[Check]:
-    """The check objects for the configured names, in a cheap-first order."""
-    available: dict[str, type] = {
-        "docstrings": DocstringsCheck,
-        "properties": PropertiesCheck,
-        "differential": DifferentialCheck,
-        "efficiency": EfficiencyCheck,
-        "project-tests": ProjectTestsCheck,
-        "llm-checks": LLMChecksCheck,  # last: it waits on the LLM; builds its client from the settings
-    }
-    order = list(available)
-    return [available[name]() for name in order if name in names and name in available]
+    """The check objects for the configured names, cheap first (llm-checks, which waits on the
+    LLM, last)."""
+    return [cls() for name, cls in CHECK_CLASSES.items() if name in names]
 
 
 def run_checks(
