@@ -19,8 +19,7 @@ from codegrad.diff import changes
 from codegrad.github import context as action_context
 from codegrad.github import harden_pr as harden_action
 from codegrad.github import output as action_output
-from codegrad.github.api import make_retry
-from codegrad.github.repository_api import RepositoryAPI
+from codegrad.github.api import RepositoryAPI, make_retry
 from codegrad.harden import engine as harden
 from codegrad.harden import shard, testgen
 from codegrad.model import Evidence, Kind, Outcome

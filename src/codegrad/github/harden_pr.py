@@ -15,11 +15,10 @@ from codegrad.fileio import read_json_object
 from codegrad.github import autofix, botgit
 from codegrad.github import output as action_output
 from codegrad.github import plan as publish
-from codegrad.github.api import GitHubError
+from codegrad.github.api import GitHubError, PullInfo, RepositoryAPI
 from codegrad.github.botgit import ensure_commits, push_env
 from codegrad.github.context import Context, Inputs, action_input, settings_for
 from codegrad.github.output import Log, annotate_findings, write_outputs, write_summary
-from codegrad.github.repository_api import PullInfo, RepositoryAPI
 from codegrad.harden import engine as whole_repo
 from codegrad.harden import testgen
 from codegrad.model import Finding, Fix, Outcome
