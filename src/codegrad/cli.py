@@ -15,7 +15,6 @@ from codegrad import __version__
 from codegrad.diff import gitops
 from codegrad.errors import ExitCode, UsageError
 from codegrad.fileio import read_json_object, write_atomic
-from codegrad.github.action import main as action_main
 from codegrad.harden import engine as whole_repo
 from codegrad.harden import shard, testgen, verifycache
 from codegrad.model import INTERNAL_NOTE, Outcome
@@ -197,6 +196,10 @@ def _finish(outcome: Outcome, fail_on: str) -> int:
 
 
 def cmd_action(args: argparse.Namespace) -> int:
+    # Lazy on purpose: PyGithub is over half of what `codegrad review` would otherwise import
+    # (`python -X importtime -c "import codegrad.cli"`), and only the action talks to GitHub.
+    from codegrad.github.action import main as action_main
+
     rest = [a for a in args.rest if a != "--"]
     return action_main(rest)
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from codegrad.llm.budget import Budget, MeteredLLM, PriceTable
 from codegrad.llm.cache import CachedLLM
-from codegrad.llm.openai_client import OpenAIClient
 from codegrad.llm.protocol import LLM
 from codegrad.redaction import register_secret
 from codegrad.settings import Settings
@@ -17,6 +16,10 @@ def build_client(
     settings: Settings, *, sleep: Callable[[float], None] = time.sleep, max_attempts: int = 4
 ) -> MeteredLLM:
     """The configured LLM: OpenAI-compatible client, optional disk cache, usage meter and budget."""
+    # Lazy on purpose: the openai SDK is ~60% of the CLI's import time (`python -X importtime -c
+    # "import codegrad.cli"`), and a review without an LLM never needs it.
+    from codegrad.llm.openai_client import OpenAIClient
+
     register_secret(settings.llm_api_key)
     prices = PriceTable(dict(settings.llm_prices))
     client = OpenAIClient(
