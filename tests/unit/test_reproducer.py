@@ -176,7 +176,10 @@ def test_an_object_is_pinned_with_the_copied_comparison() -> None:
 
 def test_floats_use_the_tolerant_comparison_and_exact_literals_stay_plain() -> None:
     floats = behaviour({"value": "0.3", "literal": "0.3", "source": "0.3"}, {"value": "0.4"})
-    assert "assert equivalent(f(2), 0.3)" in floats
+    assert "assert f(2) == pytest.approx(0.3, rel=1e-6, abs=1e-9)" in floats
+    assert "import pytest" in floats and embedded.NOTE not in floats
+    nested = behaviour({"value": "{'a': [0.5]}", "literal": "{'a': [0.5]}"}, {"value": "{}"})
+    assert "assert equivalent(f(2), {'a': [0.5]})" in nested and embedded.NOTE in nested
     plain = behaviour({"value": "[1, 'a']", "literal": "[1, 'a']", "source": "[1, 'a']"}, {})
     assert "assert f(2) == [1, 'a']" in plain and embedded.NOTE not in plain
 

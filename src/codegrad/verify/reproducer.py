@@ -240,11 +240,11 @@ def behaviour_test(
     wanted += ["materialise"] if consumed else []
     copied = embedded.helpers(wanted) if wanted else None
     if copied is not None and subject.top in copied.names:  # the project's name wins
-        copied, body = None, _base_check(shown, {**base, "source": None, "repr": None})[0]
+        copied, body = None, _base_check(shown, base, copy=False)[0]
     lines = _header(
         subject,
         hypothesis=False,
-        pytest_needed="raised" in base,
+        pytest_needed="raised" in base or any("pytest." in line for line in body),
         imports=copied.imports if copied else (),
     )
     lines.append(f"def {test_name(subject.qualname, 'keeps_base_behaviour')}():")
@@ -258,19 +258,38 @@ def behaviour_test(
     return "\n".join(lines) + "\n"
 
 
-def _base_check(call: str, base: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """(test body lines, the copied helpers they use) that pass when `call` behaves as base did."""
+def _base_check(
+    call: str, base: Mapping[str, Any], *, copy: bool = True
+) -> tuple[list[str], list[str]]:
+    """(test body lines, the copied helpers they use) that pass when `call` behaves as base did;
+    without `copy`, plain `==` or repr only."""
     literal, rebuilt, text = base.get("literal"), base.get("source"), base.get("repr")
+    literal = literal if isinstance(literal, str) and _is_source(literal) else None
+    rebuilt = rebuilt if isinstance(rebuilt, str) and _is_source(rebuilt) else literal
     if "raised" in base:
         return [f"with pytest.raises({base['raised']}):", f"    {call}"], []
-    if isinstance(literal, str) and _is_source(literal) and exact(literal):
+    if literal is not None and (exact(literal) or not copy):
         return [f"assert {call} == {literal}"], []
-    if isinstance(rebuilt, str) and _is_source(rebuilt):
+    if literal is not None and _flat_numbers(literal):  # what pytest.approx judges the same way
+        return [f"assert {call} == pytest.approx({literal}, rel=1e-6, abs=1e-9)"], []
+    if not copy:
+        return [f"assert repr({call}) == {base.get('value', '')!r}"], []
+    if rebuilt is not None:
         used = [name for name in ("Like", "Consumed") if f"{name}(" in rebuilt]
         return [f"assert equivalent({call}, {rebuilt})"], ["equivalent", *used]
     if isinstance(text, str):
         return [f"assert without_addresses(repr({call})) == {text!r}"], ["without_addresses"]
     return [f"assert repr({call}) == {base.get('value', '')!r}"], []
+
+
+def _flat_numbers(literal: str) -> bool:
+    """A number, or a flat list or tuple of numbers (no bools): pytest.approx's own ground."""
+    try:
+        value = ast.literal_eval(literal)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    items = value if isinstance(value, list | tuple) else [value]
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in items)
 
 
 def exact(literal: str) -> bool:
