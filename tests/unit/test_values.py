@@ -259,3 +259,17 @@ def test_the_copy_takes_what_it_needs_and_no_annotations() -> None:
     namespace: dict[str, Any] = {}
     exec("import math\n" + copied.body, namespace)
     assert namespace["entry"](4) == 5.0
+
+
+def test_an_object_whose_attributes_raise_falls_back_to_eq() -> None:
+    class Hostile:
+        __slots__ = ("x",)
+
+        def __getattribute__(self, name: str) -> Any:
+            if name == "x":
+                raise RuntimeError("no")
+            return object.__getattribute__(self, name)
+
+    one = Hostile()
+    assert equivalent(one, one) and not equivalent(Hostile(), Hostile())
+    assert "Hostile" in describe(Hostile())

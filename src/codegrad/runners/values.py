@@ -74,6 +74,13 @@ def equivalent(a: Any, b: Any, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> 
     NaN), containers item by item, objects by their own `__eq__`, and objects without one (or two
     copies of one class, base's and head's) by class name and attributes (`__dict__`, `__slots__`),
     recursively and through cycles; an object without attributes by its repr without addresses."""
+    try:
+        return _walk(a, b, rel_tol, abs_tol)
+    except Exception:  # noqa: BLE001 - a hostile attribute, __len__, __hash__...: == decides
+        return _plain_eq(a, b)
+
+
+def _walk(a: Any, b: Any, rel_tol: float, abs_tol: float) -> bool:
     pending = [(a, b)]
     visited: dict[tuple[int, int], tuple[Any, Any]] = {}
     while pending:
