@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from builders import assert_golden
 from fakes.openai_server import FakeOpenAI
 from helpers_git import GitRepo
 
@@ -257,24 +258,15 @@ def normalised(text: str) -> str:
     return re.sub(r"\b\d+\.\d s\b", "<t> s", text)
 
 
-def assert_golden(name: str, text: str) -> None:
-    golden = RECORDED / name
-    if os.environ.get("CODEGRAD_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.is_file(), f"missing {golden}; run with CODEGRAD_UPDATE_GOLDEN=1"
-    assert text == golden.read_text(encoding="utf-8")
-
-
 def test_terminal_format_in_a_terminal_with_and_without_no_color(demo: GitRepo) -> None:
     floor_instead_of_rounding(demo)
     status, coloured = in_a_terminal(demo.path, *QUICK, env=environment())
     assert status == 1
     assert "\x1b[1;31m[error]\x1b[0m" in coloured
-    assert_golden("terminal_color.txt", normalised(coloured))
+    assert_golden(RECORDED / "terminal_color.txt", normalised(coloured))
     status, plain = in_a_terminal(demo.path, *QUICK, env=environment(NO_COLOR="1"))
     assert status == 1 and "\x1b[" not in plain
-    assert_golden("terminal_no_color.txt", normalised(plain))
+    assert_golden(RECORDED / "terminal_no_color.txt", normalised(plain))
     assert normalised(re.sub(r"\x1b\[[0-9;]*m", "", coloured)) == normalised(plain)
     lines = plain.splitlines()
     assert lines[0].startswith("shop/pricing.py:13: apply_discount: [error] docstrings/bug: ")

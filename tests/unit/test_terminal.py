@@ -6,8 +6,9 @@ import dataclasses
 import re
 
 import pytest
-from test_render import CRASH, DOC_BUG, HEAD, assert_golden, build_outcome, clean_outcome
+from test_render import CRASH, DOC_BUG, HEAD, RECORDED, build_outcome, clean_outcome
 
+from builders import assert_golden
 from codegrad import render
 from codegrad.render import terminal
 from codegrad.render.terminal import Style
@@ -24,7 +25,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
     ],
 )
 def test_terminal_matches_recorded(name: str, style: Style) -> None:
-    assert_golden(name, terminal.render(build_outcome(), style))
+    assert_golden(RECORDED / name, terminal.render(build_outcome(), style))
 
 
 def test_one_line_per_finding_then_values_then_a_summary() -> None:
