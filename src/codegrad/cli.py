@@ -130,8 +130,8 @@ def make_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--fast",
         action="store_true",
-        help="quick checks for hooks: docstrings, properties (25 examples), differential; "
-        "skips project-tests and efficiency",
+        help="quick, for hooks: skips project-tests, efficiency and llm-checks; at most 25 "
+        "Hypothesis examples and 10 s per check per function",
     )
     _add_common(review)
     add_harden_arguments(sub)
@@ -169,7 +169,9 @@ _SETTING_FLAGS = (
 
 
 # --fast: what a pre-commit hook can afford. Explicit flags still win.
-FAST = {"checks": "docstrings,properties,differential", "max_examples": 25, "function_timeout": 10}
+# --fast, for hooks: only the checks that run the changed functions themselves, smaller budgets.
+FAST_CHECKS = ("docstrings", "properties", "differential")
+FAST_LIMITS = {"max_examples": 25, "function_timeout": 10.0}
 
 
 def settings_from_args(args: argparse.Namespace, preset: dict[str, Any] | None = None) -> Settings:
@@ -206,10 +208,27 @@ def review_tree(head: str | None, staged: bool, env: Mapping[str, str]) -> str:
 
 
 def review_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
-    """The review's settings: flags (with the --fast preset under them) and the tree to review."""
-    preset: dict[str, Any] = dict(FAST) if args.fast else {}
-    preset["tree"] = review_tree(args.head, args.staged, env)
-    return settings_from_args(args, preset)
+    """The review's settings from the flags: the tree to review, and --fast's limits."""
+    settings = settings_from_args(args, {"tree": review_tree(args.head, args.staged, env)})
+    return fast(settings, args) if args.fast else settings
+
+
+def fast(settings: Settings, args: argparse.Namespace) -> Settings:
+    """--fast: the configured checks less project-tests, efficiency and llm-checks, and lower
+    limits; what a flag states explicitly stays as given."""
+    changes: dict[str, Any] = {}
+    if args.checks is None:
+        kept = tuple(c for c in settings.checks if c in FAST_CHECKS)
+        if not kept:
+            raise UsageError(
+                f"--fast leaves none of the configured checks ({', '.join(settings.checks)}) to"
+                f" run; it keeps only {', '.join(FAST_CHECKS)}: pass --checks, or drop --fast"
+            )
+        changes["checks"] = kept
+    for name, limit in FAST_LIMITS.items():
+        if getattr(args, name) is None:
+            changes[name] = min(getattr(settings, name), limit)
+    return settings.replace(**changes)
 
 
 def write_report(text: str, output: Path | None) -> None:

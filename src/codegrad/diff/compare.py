@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codegrad.diff import gitops, worktree
+from codegrad.diff.empty import name_list
 from codegrad.diff.worktree import COMMIT
 
-NOTE_LIMIT = 5  # paths named in one note; the rest are counted
 NO_COMMIT = "the repository has no commit yet: every function is new, compared with an empty tree"
 
 
@@ -58,7 +58,7 @@ def compare(
         notes += why
     if snap.untracked:
         notes.append(
-            f"untracked files included (new Python files in scope): {_names(snap.untracked)}"
+            f"untracked files included (new Python files in scope): {name_list(snap.untracked)}"
         )
     return Compared(
         base=base_sha,
@@ -110,7 +110,7 @@ def _commits(
         dirty = worktree.dirty_python(repo, head_sha, include, exclude)
         if dirty:
             notes.append(
-                f"uncommitted changes to {_names(dirty)} were not reviewed: this review is of commit"
+                f"uncommitted changes to {name_list(dirty)} were not reviewed: this review is of commit"
                 f" {head_sha[:7]} (outside CI and without --head, codegrad reviews the working tree)"
             )
     return Compared(
@@ -122,9 +122,3 @@ def _commits(
         base_root=gitops.export_tree(repo, base_sha, dest / "base"),
         notes=tuple(notes),
     )
-
-
-def _names(paths: Sequence[str]) -> str:
-    shown = ", ".join(paths[:NOTE_LIMIT])
-    more = len(paths) - NOTE_LIMIT
-    return f"{shown} and {more} more" if more > 0 else shown

@@ -22,16 +22,16 @@ def nothing_checked(diff_text: str, include: Sequence[str], exclude: Sequence[st
         return "no file differs between the two trees"
     python = [pf for pf in files if _path(pf).endswith(".py")]
     if not python:
-        return f"no Python file changed (changed: {_names([_path(pf) for pf in files])})"
+        return f"no Python file changed (changed: {name_list([_path(pf) for pf in files])})"
     scoped = [pf for pf in python if _why_out(_path(pf), include, exclude) is None]
     if not scoped:
         out = [f"{_path(pf)} ({_why_out(_path(pf), include, exclude)})" for pf in python]
-        return f"every changed Python file is out of scope: {_names(out)}"
+        return f"every changed Python file is out of scope: {name_list(out)}"
     if all(pf.is_removed_file for pf in scoped):
-        return f"the change only deletes Python files: {_names([_path(pf) for pf in scoped])}"
+        return f"the change only deletes Python files: {name_list([_path(pf) for pf in scoped])}"
     kept = [_path(pf) for pf in scoped if not pf.is_removed_file]
     return (
-        f"the changes to {_names(kept)} touch no function body (module-level code, imports,"
+        f"the changes to {name_list(kept)} touch no function body (module-level code, imports,"
         " class attributes or deleted functions only; those are not checked)"
     )
 
@@ -48,7 +48,8 @@ def _why_out(path: str, include: Sequence[str], exclude: Sequence[str]) -> str |
     return f"excluded by {hit!r}" if hit is not None else None
 
 
-def _names(items: Sequence[str]) -> str:
+def name_list(items: Sequence[str]) -> str:
+    """Up to LIMIT items joined with commas, and how many more."""
     shown = ", ".join(items[:LIMIT])
     more = len(items) - LIMIT
     return f"{shown} and {more} more" if more > 0 else shown
