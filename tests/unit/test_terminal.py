@@ -118,3 +118,24 @@ def test_auto_format_and_colour_rules() -> None:
     assert not render.use_color(to_terminal=False, no_color=None)
     assert render.render(build_outcome(), "auto") == render.render(build_outcome(), "markdown")
     assert "\x1b[" in render.render(build_outcome(), "terminal", color=True)
+
+
+def test_functions_no_check_verified_are_said_so_not_counted_as_clean() -> None:
+    clean = clean_outcome()
+    results = tuple(
+        dataclasses.replace(r, checked=tuple(k for k in r.checked if k != "pkg/text.py::strip_all"))
+        for r in clean.evidence.results
+    )
+    partly = dataclasses.replace(
+        clean, evidence=dataclasses.replace(clean.evidence, results=results)
+    )
+    assert terminal.render(partly) == (
+        "no findings in 3 functions (1 not verified by any check, -v says why)"
+        " · 0123456..fedcba9 · 12.3 s\n"
+    )
+    text = render.render(partly, "markdown")
+    assert (
+        "Not verified by any check (their reasons are in the notes): `pkg/text.py::strip_all`."
+        in text
+    )
+    assert "Not verified" not in render.render(clean, "markdown")

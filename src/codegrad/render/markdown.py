@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from codegrad import gradient
 from codegrad.gradient import FunctionReport, inline_code, plural
 from codegrad.model import Finding, Fix, Kind, Outcome
-from codegrad.render.scope import compared
+from codegrad.render.scope import compared, unverified
 
 DETAIL_LIMIT = 1000  # characters kept of one value inside the collapsible findings
 
@@ -50,6 +50,10 @@ def _header(outcome: Outcome, reports: Sequence[FunctionReport]) -> str:
         verified = sum(1 for x in outcome.fixes if x.verified)
         facts.append(f"{plural(len(outcome.fixes), 'fix', 'fixes')} ({verified} verified)")
     lines = [f"## codegrad: {title}", "", " · ".join(facts)]
+    missed = unverified(outcome)
+    if missed:
+        names = ", ".join(inline_code(k) for k in missed)
+        lines += ["", f"Not verified by any check (their reasons are in the notes): {names}."]
     if not findings:
         why = outcome.nothing_checked
         lines += ["", f"Nothing was checked: {_escape(why)}." if why else gradient.CLEAN]

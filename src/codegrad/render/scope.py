@@ -28,3 +28,9 @@ def compared(outcome: Outcome, code: Callable[[str], str] = str) -> str:
         return f"{base}..{head}"
     on = f"HEAD {head}" if outcome.head else "no commit yet"
     return f"{base}..{words} ({on})"
+
+
+def unverified(outcome: Outcome) -> list[str]:
+    """Keys of the changed functions that no check verified (every check skipped them)."""
+    checked = {key for r in outcome.evidence.results for key in r.checked}
+    return [t.key for t in outcome.targets if t.key not in checked]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from codegrad import gradient
 from codegrad.gradient import FunctionReport, plural
 from codegrad.model import Finding, Fix, Kind, Outcome
-from codegrad.render.scope import compared
+from codegrad.render.scope import compared, unverified
 
 VALUE_LIMIT = 160  # characters kept of one input / expected / actual value
 MESSAGE_LIMIT = 300
@@ -166,6 +166,10 @@ def _summary(outcome: Outcome, reports: Sequence[FunctionReport], style: Style) 
         text = f"nothing checked: {safe(outcome.nothing_checked)} · {scope}"
         return style.paint(text, "warning")
     checked = plural(len(outcome.targets), "function")
+    missed = unverified(outcome)
+    if missed:
+        why = "" if style.verbose else ", -v says why"
+        checked += f" ({len(missed)} not verified by any check{why})"
     if not findings:
         return style.paint(f"no findings in {checked} · {scope} · {seconds}", "clean")
     counts = gradient.counts_by_severity(findings)
