@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 
 from codegrad.errors import ExitCode, UsageError
+from codegrad.github import comment_text
 from codegrad.github import plan as publish
 from codegrad.github.api import GitHubError, PullRequestAPI
 from codegrad.github.context import Context, Inputs
@@ -76,7 +77,7 @@ def post_plan(
 def with_leftovers(summary: str, plan: publish.Plan) -> str:
     if not plan.leftovers:
         return summary
-    return publish.truncate(
+    return comment_text.truncate(
         summary + "\n\n### Not on a changed line\n\n" + "\n\n---\n\n".join(plan.leftovers)
     )
 

@@ -25,6 +25,11 @@ def _escape(text: str, *, prop: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
 
+def _not_a_command(line: str) -> str:
+    """The line, with a leading `::` or `##[` (the runner's command prefixes) defused."""
+    return f"› {line}" if line.lstrip().startswith(("::", "##[")) else line
+
+
 @dataclass
 class Log:
     """Writes log lines and ::error/::warning/::notice annotations to the job log."""
@@ -36,10 +41,11 @@ class Log:
         self.stream.flush()
 
     def info(self, message: str) -> None:
-        self._write(f"codegrad: {message}")
+        self.plain(f"codegrad: {message}")
 
     def plain(self, message: str) -> None:
-        self._write(message)
+        """Plain lines: a line of untrusted text that looks like a workflow command is not one."""
+        self._write("\n".join(_not_a_command(line) for line in message.splitlines() or [""]))
 
     def annotate(
         self,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from codegrad import markup
 from codegrad.errors import ExitCode, UsageError
-from codegrad.github import autofix
+from codegrad.github import autofix, comment_text
 from codegrad.github import plan as publish
 from codegrad.github.action_git import ensure_commits, head_message, push_env
 from codegrad.github.api import GitHubError, PullRequestAPI
@@ -161,14 +162,16 @@ def review_pull_request(
         problems = post_plan(api, plan, head_sha=pull.head_sha, summary=summary, log=log)
     job = summary(plan.without_inline())
     if problems:
-        job += "\n\n### Publishing problems\n\n" + "\n".join(f"- {p}" for p in problems)
+        job += "\n\n### Publishing problems\n\n" + "\n".join(
+            f"- {markup.text(p)}" for p in problems
+        )
     write_summary(ctx.summary_file, job)
     write_outputs(
         ctx.output_file,
         outcome_outputs(outcome, ctx.report_dir, paths["sarif"]),
     )
     status = _exit_status(outcome, settings.fail_on)
-    log.plain(f"{publish.headline(outcome)}; exit status {status}")
+    log.plain(f"{comment_text.headline(outcome)}; exit status {status}")
     return status
 
 

@@ -79,9 +79,9 @@ def test_rerun_updates_the_summary_in_place_and_removes_outdated_inline_comments
     assert world.run(world.outcome((changed,))) == 1
     [summary] = world.fake.issue_comments
     assert summary["id"] == first_summary
-    assert "ZeroDivisionError" in summary["body"], world.log
     [inline] = world.fake.review_comments
     assert inline["id"] != old_inline["id"] and inline["line"] == 12
+    assert "ZeroDivisionError" in inline["body"], world.log
     assert world.fake.reviews[0]["body"] == SUPERSEDED
     assert len(world.fake.reviews) == 2
 
