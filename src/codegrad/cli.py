@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -152,7 +153,14 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         )
     flags: dict[str, Any] = {name: getattr(args, name, None) for name in _SETTING_FLAGS}
     flags["config"] = args.config
-    return build(repo, flags)
+    config = None
+    if args.command == "review":  # the base commit's [tool.codegrad], not the change's
+        from codegrad.diff import trusted_config
+
+        head = args.head or "HEAD"
+        base = trusted_config.review_base(repo, args.base, head)
+        config = trusted_config.for_review(repo, base=base, head=head, config=args.config)
+    return build(repo, flags, config=config)
 
 
 def write_report(text: str, output: Path | None) -> None:
@@ -179,6 +187,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     show = settings.progress if settings.progress is not None else sys.stderr.isatty()
     progress = Progress(enabled=show)
     outcome = app.review(settings, progress=progress)
+    outcome = dataclasses.replace(outcome, notes=(*settings.notes, *outcome.notes))
     if settings.apply and outcome.fixes:
         from codegrad.refine import loop as refine
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 
 from codegrad import markup
@@ -133,6 +134,7 @@ def review_pull_request(
     settings = build_settings(ctx, inputs, pull, env)
     log.info(f"reviewing pull request #{pull.number}: {pull.base_sha[:12]}..{pull.head_sha[:12]}")
     outcome = review(settings)
+    outcome = dataclasses.replace(outcome, notes=(*settings.notes, *outcome.notes))
     paths = write_reports(outcome, ctx.report_dir)
     annotate_findings(log, outcome.findings)
     files = read_diff(api, log)
