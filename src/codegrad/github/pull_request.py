@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 
 from codegrad import markup
+from codegrad.diff import gitops
 from codegrad.errors import ExitCode, UsageError
 from codegrad.github import autofix, comment_text
 from codegrad.github import plan as publish
@@ -30,6 +31,7 @@ from codegrad.github.output import (
     write_summary,
 )
 from codegrad.model import Outcome
+from codegrad.refine import powers
 from codegrad.settings import Settings
 
 PR_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
@@ -135,6 +137,9 @@ def review_pull_request(
     log.info(f"reviewing pull request #{pull.number}: {pull.base_sha[:12]}..{pull.head_sha[:12]}")
     outcome = review(settings)
     outcome = dataclasses.replace(outcome, notes=(*settings.notes, *outcome.notes))
+    outcome = powers.guard_fixes(
+        outcome, lambda path: gitops.read_file(ctx.workspace, pull.head_sha, path)
+    )
     paths = write_reports(outcome, ctx.report_dir)
     annotate_findings(log, outcome.findings)
     files = read_diff(api, log)
