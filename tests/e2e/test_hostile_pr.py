@@ -54,7 +54,9 @@ class World:
     runs: int = 0
     heads: list[str] = field(default_factory=list)
 
-    def pull(self, files: dict[str, str], message: str = "change double") -> str:
+    def pull(
+        self, files: dict[str, str], message: str = "change double", head_repo: str = REPO
+    ) -> str:
         """Commit `files` on the feature branch and register the PR (with GitHub's patches)."""
         self.repo.git("checkout", "-q", "-B", "feature", self.base)
         for name, text in files.items():
@@ -73,6 +75,7 @@ class World:
             head_sha=head,
             files=patches,
             commits=[(head, message)],
+            head_repo=head_repo,
         )
         self.repo.git("checkout", "-q", "--detach", head)
         return head
@@ -83,17 +86,19 @@ class World:
         *,
         drop: tuple[str, ...] = (),
         extra: dict[str, str] | None = None,
+        head_repo: str = REPO,
+        event: dict[str, object] | None = None,
         **inputs: str,
     ) -> Run:
         self.runs += 1
         run_dir = self.tmp / f"run{self.runs}"
         run_dir.mkdir()
-        event = {
+        event = event or {
             "action": "synchronize",
             "pull_request": {
                 "number": NUMBER,
                 "user": {"login": "mallory"},
-                "head": {"sha": head, "ref": "feature", "repo": {"full_name": REPO}},
+                "head": {"sha": head, "ref": "feature", "repo": {"full_name": head_repo}},
                 "base": {
                     "sha": self.base,
                     "ref": "main",
@@ -111,7 +116,7 @@ class World:
         }
         env.update(
             {
-                "GITHUB_EVENT_NAME": "pull_request",
+                "GITHUB_EVENT_NAME": "workflow_run" if "workflow_run" in event else "pull_request",
                 "GITHUB_EVENT_PATH": str(run_dir / "event.json"),
                 "GITHUB_REPOSITORY": REPO,
                 "GITHUB_API_URL": self.fake.url,
@@ -294,4 +299,63 @@ def test_markup_in_an_exception_message_is_published_as_text(world: World) -> No
     sarif = json.loads((run.report / "report.sarif").read_text())
     for result in sarif["runs"][0]["results"]:
         assert "](" not in result["message"]["text"].replace("\\]", "")
+    _no_secret_anywhere(world, run)
+
+
+# --- the fork companion posts a forged artifact ----------------------------------------------------
+
+FORK = "mallory/shapes"
+
+
+def test_the_fork_companion_re_renders_a_forged_artifact_and_labels_it(world: World) -> None:
+    head = world.pull({"shapes.py": BROKEN}, head_repo=FORK)
+    fork_run = world.run(head, head_repo=FORK)
+    assert fork_run.code == 1 and world.fake.writes == []  # the fork's run posts nothing
+    artifact = fork_run.report / "review.json"
+    data = json.loads(artifact.read_text())
+    [finding] = data["findings"]
+    # what the fork can do to the file: forge text, add fields, point findings elsewhere
+    finding["message"] = MARKUP.replace("\\n", "\n")
+    finding["input"] = "double(2) @octo/maintainers"
+    data["summary"] = "## ✅ FORGED-SUMMARY approved, safe to merge"
+    data["comments"] = [{"path": "shapes.py", "line": 7, "body": "```suggestion\nimport os\n```"}]
+    data["notes"] = ["FORGED-STATUS: verified by the maintainers"]
+    data["findings"].append({**finding, "path": "README.md", "message": "FORGED-ELSEWHERE"})
+    artifact.write_text(json.dumps(data))
+    event = {
+        "workflow_run": {
+            "id": 4242,
+            "event": "pull_request",
+            "head_sha": head,
+            "head_repository": {"full_name": FORK},
+        }
+    }
+
+    run = world.run(head, event=event, report_dir=str(fork_run.report))
+
+    assert run.code == 0, run.out
+    posted = world.posted()
+    for forged in (
+        "FORGED-SUMMARY",
+        "FORGED-STATUS",
+        "FORGED-ELSEWHERE",
+        "suggestion",
+        "import os",
+    ):
+        assert not any(forged in body for body in posted), forged
+    [summary] = world.fake.issue_comments
+    out = render(summary["body"])
+    link = "[the fork's workflow run](https://github.example/octo/shapes/actions/runs/4242)"
+    assert f"Findings reported by {link} of `mallory/shapes`: that run executed" in summary["body"]
+    assert "https://github.example/octo/shapes/actions/runs/4242" in out.links
+    assert (
+        "1 finding(s) that name files this pull request does not change were left out" in out.text
+    )
+    [inline] = world.fake.review_comments
+    assert "Reported by the fork's workflow run" in inline["body"]
+    for body in posted:
+        rendered = render(body)
+        assert not rendered.images and not rendered.mentions, body
+        assert not any("approved" in h for h in rendered.headings), body
+        assert rendered.tags["details"] == rendered.closed["details"], body
     _no_secret_anywhere(world, run)

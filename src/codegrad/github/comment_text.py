@@ -258,15 +258,18 @@ def summary_body(
     status: Sequence[str] = (),
     footer: str = "",
     notes: bool = True,
+    origin: str = "",
 ) -> str:
-    """The sticky summary comment: marker, verdict, one row per root cause, what is not inline,
-    fixes, status lines, notes. Status lines and notes are escaped; `footer` is our own markdown."""
+    """The sticky summary comment: marker, verdict, where the results come from, one row per root
+    cause, what is not inline, fixes, status lines, notes. Status lines and notes are escaped;
+    `origin` and `footer` are our own markdown."""
     base = (outcome.base or "")[:12] or "(none)"
-    parts = [
-        SUMMARY_MARKER,
-        f"## {headline(outcome)}",
-        f"Reviewed {markup.code(base)}..{markup.code(outcome.head[:12])} in {outcome.seconds:.1f} s.",
-    ]
+    parts = [SUMMARY_MARKER, f"## {headline(outcome)}"]
+    if origin:
+        parts.append(f"> {origin}")
+    parts.append(
+        f"Reviewed {markup.code(base)}..{markup.code(outcome.head[:12])} in {outcome.seconds:.1f} s."
+    )
     if outcome.findings:
         parts.append(causes_table(root_causes(outcome.findings)))
     if inline:

@@ -20,7 +20,6 @@ from codegrad.render.causes import Cause, root_causes
 
 INLINE_MARKER = "<!-- codegrad:inline key="
 MAX_INLINE = 40  # inline comments per review; the rest go to the summary
-PLAN_VERSION = 1
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _INLINE_KEY = re.compile(r"<!-- codegrad:inline key=([0-9a-f]{16}) -->")
@@ -246,6 +245,7 @@ def summary_body(
     status: Sequence[str] = (),
     footer: str = "",
     notes: bool = True,
+    origin: str = "",
 ) -> str:
     """The sticky summary comment for this plan (see comment_text.summary_body)."""
     return wording.summary_body(
@@ -256,6 +256,7 @@ def summary_body(
         status=status,
         footer=footer,
         notes=notes,
+        origin=origin,
     )
 
 
@@ -288,53 +289,3 @@ def reconcile(
         else:
             delete.append(comment_id)
     return [c for c in planned if c.key not in have], delete
-
-
-# --- the plan as data (the fork artifact that the workflow_run companion posts) -------------------
-
-
-def plan_to_dict(plan: Plan, *, number: int, head_sha: str, summary: str) -> dict[str, Any]:
-    return {
-        "version": PLAN_VERSION,
-        "pull_request": number,
-        "head_sha": head_sha,
-        "summary": summary,
-        "comments": [
-            {"path": c.path, "line": c.line, "start_line": c.start_line, "body": c.body}
-            for c in plan.comments
-        ],
-    }
-
-
-def plan_from_dict(data: Any) -> tuple[int, str, str, Plan]:
-    """(PR number, head sha, summary, plan) from an artifact; untrusted, so every field is checked."""
-    if not isinstance(data, dict) or data.get("version") != PLAN_VERSION:
-        raise ValueError("not a codegrad review plan (version 1)")
-    number, head, summary = data.get("pull_request"), data.get("head_sha"), data.get("summary")
-    if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
-        raise ValueError("pull_request must be a positive integer")
-    if not isinstance(head, str) or not re.fullmatch(r"[0-9a-f]{40}", head):
-        raise ValueError("head_sha must be a 40-character commit sha")
-    if not isinstance(summary, str):
-        raise ValueError("summary must be text")
-    comments = []
-    raw = data.get("comments", [])
-    if not isinstance(raw, list):
-        raise ValueError("comments must be a list")
-    for item in raw[:MAX_INLINE]:
-        if not isinstance(item, dict):
-            raise ValueError("each comment must be an object")
-        path, line, start, body = (
-            item.get("path"),
-            item.get("line"),
-            item.get("start_line"),
-            item.get("body"),
-        )
-        if not (isinstance(path, str) and isinstance(line, int) and isinstance(body, str)):
-            raise ValueError("each comment needs path (text), line (integer) and body (text)")
-        if start is not None and not isinstance(start, int):
-            raise ValueError("start_line must be an integer or null")
-        comments.append(InlineComment(path, line, wording.truncate(body), start))
-    if not summary.startswith(SUMMARY_MARKER):
-        summary = f"{SUMMARY_MARKER}\n{summary}"
-    return number, head, wording.truncate(summary), Plan(comments=tuple(comments))

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from codegrad import markup
 from codegrad.diff import gitops
 from codegrad.errors import ExitCode, UsageError
-from codegrad.github import autofix, comment_text
+from codegrad.github import autofix, comment_text, fork_report
 from codegrad.github import plan as publish
 from codegrad.github.action_git import ensure_commits, head_message, push_env
 from codegrad.github.api import GitHubError, PullRequestAPI
@@ -155,9 +155,7 @@ def review_pull_request(
     def summary(p: publish.Plan) -> str:
         return publish.summary_body(outcome, p, status=status_lines, footer=footer)
 
-    artifact = publish.plan_to_dict(
-        plan, number=pull.number, head_sha=pull.head_sha, summary=summary(plan)
-    )
+    artifact = fork_report.to_dict(outcome, number=pull.number, head_sha=pull.head_sha)
     (ctx.report_dir / PLAN_FILE).write_text(redact_json(artifact), encoding="utf-8")
     problems: list[str] = []
     if pull.is_fork and ctx.event_name == "pull_request":

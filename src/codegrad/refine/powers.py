@@ -283,7 +283,7 @@ def _chains(tree: ast.AST, names: Mapping[str, str], bound: frozenset[str], out:
 
 
 def _dotted(node: ast.AST) -> str | None:
-    """"a.b.c" for a Name or an attribute chain on a Name, else None."""
+    """ "a.b.c" for a Name or an attribute chain on a Name, else None."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
