@@ -187,7 +187,8 @@ def test_summary_of_a_clean_run() -> None:
 
 def test_table_cells_cannot_break_the_table() -> None:
     odd = finding(path="a|b\nc.py", function="f|g", input="f('|')")
-    body = publish.summary_body(outcome((odd,)), Plan())
+    plan = publish.plan_review(outcome((odd,)), {odd.path: DiffFile(odd.path, (Hunk(1, 20),))})
+    body = publish.summary_body(outcome((odd,)), plan)
     out = render(body)
     assert out.html.count("<td>") == 5  # one row, five cells
     assert "a|b\\nc.py:14" in out.code and "f|g" in out.code

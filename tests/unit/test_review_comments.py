@@ -66,3 +66,14 @@ def test_no_fact_is_stated_twice_in_a_comment_and_the_wording_is_natural() -> No
         assert not re.search(r"(returns|raises) `(returned|raised)", comment.body)
         out = render(comment.body)
         assert out.tags["details"] == out.closed["details"] == 1 and out.tags["pre"] == 1
+
+
+def test_the_job_summary_tells_each_cause_once_in_full() -> None:
+    plan, _ = _review()
+    outcome = jsonout.from_dict(json.loads(REPORT.read_text(encoding="utf-8")))
+
+    job = publish.summary_body(outcome, plan.without_inline())
+
+    assert "<table>" not in render(job).html  # no index row beside the full text
+    assert job.count("**Bug** in `countdown`") == job.count("**Timeout** in `countdown`") == 1
+    assert job.count("`countdown(3)`") == 1

@@ -253,6 +253,7 @@ def summary_body(
     outcome: Outcome,
     *,
     inline: int,
+    listed: Sequence[str] = (),
     suggested: Sequence[str],
     leftovers: Sequence[str],
     status: Sequence[str] = (),
@@ -260,9 +261,10 @@ def summary_body(
     notes: bool = True,
     origin: str = "",
 ) -> str:
-    """The sticky summary comment: marker, verdict, where the results come from, one row per root
-    cause, what is not inline, fixes, status lines, notes. Status lines and notes are escaped;
-    `origin` and `footer` are our own markdown."""
+    """The sticky summary comment: marker, verdict, where the results come from, a table row for
+    each root cause with an inline comment (`listed`: their primary findings' fingerprints), the
+    causes that are not inline in full, fixes, status lines, notes. Each cause is told once here.
+    Status lines and notes are escaped; `origin` and `footer` are our own markdown."""
     base = (outcome.base or "")[:12] or "(none)"
     parts = [SUMMARY_MARKER, f"## {headline(outcome)}"]
     if origin:
@@ -270,8 +272,9 @@ def summary_body(
     parts.append(
         f"Reviewed {markup.code(base)}..{markup.code(outcome.head[:12])} in {outcome.seconds:.1f} s."
     )
-    if outcome.findings:
-        parts.append(causes_table(root_causes(outcome.findings)))
+    rows = [c for c in root_causes(outcome.findings) if c.primary.fingerprint in set(listed)]
+    if rows:
+        parts.append(causes_table(rows))
     if inline:
         parts.append(f"{inline} inline comment(s) are on the changed lines of this pull request.")
     fixes = _fixes_section(outcome.fixes, suggested)
@@ -289,7 +292,7 @@ def summary_body(
 
 
 def causes_table(causes: Sequence[Cause], limit: int = 100) -> str:
-    """One row per root cause; what it is in full is in its inline comment or the leftovers."""
+    """One row per root cause; what it is in full is in its inline comment."""
     rows = ["| | Where | Function | Problem | Found by |", "|---|---|---|---|---|"]
     for cause in causes[:limit]:
         lead = cause.primary

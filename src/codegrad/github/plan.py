@@ -112,6 +112,7 @@ class Plan:
     comments: tuple[InlineComment, ...] = ()
     leftovers: tuple[str, ...] = ()
     suggested: tuple[str, ...] = ()  # target keys whose verified fix is offered inline
+    inline: tuple[str, ...] = ()  # fingerprints of the primary findings of causes posted inline
 
     def without_inline(self) -> Plan:
         """The same content with every inline comment moved to the summary (422 fallback)."""
@@ -138,6 +139,7 @@ def plan_review(
     targets = {t.key: t for t in outcome.targets}
     done = frozenset(committed)
     comments: list[InlineComment] = []
+    causes: dict[str, str] = {}  # inline comment key -> its cause's primary fingerprint
     leftovers: list[str] = []
     suggested: list[str] = []
     for cause in root_causes(outcome.findings):
@@ -149,6 +151,7 @@ def plan_review(
             leftovers.append(body)
         else:
             comments.append(InlineComment(cause.path, line, body))
+            causes[comments[-1].key] = cause.primary.fingerprint
     for fix in outcome.fixes if suggest else ():
         key = f"{fix.path}::{fix.function}"
         if not fix.verified or key in done:
@@ -160,9 +163,10 @@ def plan_review(
             comments.append(placed)
             if "```suggestion" in placed.body:
                 suggested.append(key)
-    extra = comments[max_inline:]
+    kept, extra = comments[:max_inline], comments[max_inline:]
     leftovers.extend(_leftover(c) for c in extra)
-    return Plan(tuple(comments[:max_inline]), tuple(leftovers), tuple(suggested))
+    inline = tuple(causes[c.key] for c in kept if c.key in causes)
+    return Plan(tuple(kept), tuple(leftovers), tuple(suggested), inline)
 
 
 def cause_line(cause: Cause, target: Target | None, diff: DiffFile | None) -> int | None:
@@ -251,6 +255,7 @@ def summary_body(
     return wording.summary_body(
         outcome,
         inline=len(plan.comments),
+        listed=plan.inline,
         suggested=plan.suggested,
         leftovers=plan.leftovers,
         status=status,
