@@ -12,7 +12,7 @@ from codegrad.errors import ExitCode, UsageError
 from codegrad.github.api import GitHubError, PullRequestAPI
 from codegrad.github.comments import Connect, post_fork_report
 from codegrad.github.context import Context, Inputs, read_context, read_inputs
-from codegrad.github.output import Log
+from codegrad.github.output import Log, defuse
 from codegrad.github.pull_request import Review, review_pull_request
 from codegrad.model import Outcome
 from codegrad.settings import Settings
@@ -104,5 +104,5 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.OK if exc.code in (0, None) else ExitCode.USAGE
     except Exception as exc:  # never a traceback without a clear error, never a green run
         log.error(f"internal error: {type(exc).__name__}: {exc}")
-        sys.stderr.write(redact(traceback.format_exc()))
+        sys.stderr.write(defuse(redact(traceback.format_exc())) + "\n")
         return ExitCode.INTERNAL

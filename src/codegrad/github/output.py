@@ -30,6 +30,11 @@ def _not_a_command(line: str) -> str:
     return f"› {line}" if line.lstrip().startswith(("::", "##[")) else line
 
 
+def defuse(text: str) -> str:
+    """Untrusted text for the job log: no line of it is read as a workflow command."""
+    return "\n".join(_not_a_command(line) for line in text.splitlines() or [""])
+
+
 @dataclass
 class Log:
     """Writes log lines and ::error/::warning/::notice annotations to the job log."""
@@ -45,7 +50,7 @@ class Log:
 
     def plain(self, message: str) -> None:
         """Plain lines: a line of untrusted text that looks like a workflow command is not one."""
-        self._write("\n".join(_not_a_command(line) for line in message.splitlines() or [""]))
+        self._write(defuse(message))
 
     def annotate(
         self,
