@@ -158,7 +158,14 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         )
     flags: dict[str, Any] = {name: getattr(args, name, None) for name in _SETTING_FLAGS}
     flags["config"] = args.config
-    return build(repo, flags)
+    config = None
+    if args.command == "review":  # the base commit's [tool.codegrad], not the change's
+        from codegrad.diff import trusted_config
+
+        head = args.head or "HEAD"
+        base = trusted_config.review_base(repo, args.base, head)
+        config = trusted_config.for_review(repo, base=base, head=head, config=args.config)
+    return build(repo, flags, config=config)
 
 
 def write_report(text: str, output: Path | None) -> None:

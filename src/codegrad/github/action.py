@@ -13,7 +13,7 @@ from codegrad.github import harden_pr as harden_action
 from codegrad.github.api import GitHubError, PullRequestAPI
 from codegrad.github.comments import Connect, post_fork_report
 from codegrad.github.context import Context, Inputs, read_context, read_inputs
-from codegrad.github.output import Log
+from codegrad.github.output import Log, defuse
 from codegrad.github.pull_request import Review, review_pull_request
 from codegrad.model import INTERNAL_NOTE, Outcome
 from codegrad.progress import Progress
@@ -102,5 +102,5 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.OK if exc.code in (0, None) else ExitCode.USAGE
     except Exception as exc:  # never a traceback without a clear error, never a green run
         log.error(f"{INTERNAL_NOTE}: {type(exc).__name__}: {exc}")
-        sys.stderr.write(redact(traceback.format_exc()))
+        sys.stderr.write(defuse(redact(traceback.format_exc())) + "\n")
         return ExitCode.INTERNAL

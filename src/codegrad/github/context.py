@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codegrad.diff import trusted_config
 from codegrad.errors import UsageError
 from codegrad.github import autofix
 from codegrad.settings import FAIL_LEVELS, Settings, build
@@ -244,6 +245,12 @@ def settings_for(
     config = inputs.config
     if config and not Path(config).is_absolute():
         config = str(ctx.workspace / config)
+    trusted = None
+    if revisions.get("base"):  # a review: the base commit's [tool.codegrad], not the change's
+        base = trusted_config.review_base(ctx.workspace, revisions["base"], revisions["head"])
+        trusted = trusted_config.for_review(
+            ctx.workspace, base=base, head=revisions["head"], config=config
+        )
     flags: dict[str, Any] = {
         **revisions,
         "fail_on": inputs.fail_on,
@@ -256,5 +263,5 @@ def settings_for(
         "config": config,
         "progress": False,
     }
-    settings = build(ctx.workspace, flags, env)
+    settings = build(ctx.workspace, flags, env, config=trusted)
     return settings.replace(fix=inputs.auto_fix != "off" and settings.llm_configured)
