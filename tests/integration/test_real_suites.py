@@ -161,7 +161,7 @@ def test_a_hang_base_has_too_is_pre_existing(tmp_path: Path) -> None:
     result = run_check(
         head, targets_of(head, "calc.py"), tmp_path / "scratch", base, test_timeout=20
     )
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 40  # 2 s on head, 6 s on base (3 limits: slow or hung?)
     [finding] = result.findings
     assert finding.kind is Kind.PRE_EXISTING and finding.base_fails_same is True
     assert (finding.path, finding.function) == ("tests/test_wait.py", "test_waits_forever")
