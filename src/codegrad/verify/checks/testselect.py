@@ -1,4 +1,4 @@
-"""Pure helpers for the project-tests check: test command, junit XML, tracebacks, coverage contexts."""
+"""Pure helpers for the project-tests check: test command, junit XML, tracebacks, entered functions -> tests."""
 
 from __future__ import annotations
 
