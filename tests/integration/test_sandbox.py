@@ -374,6 +374,36 @@ except OSError as exc:
         server.close()
 
 
+# A test suite's own localhost server: it listens and answers inside the sandbox. The interfaces and the
+# routing table show what else the namespace could reach: nothing but `lo`, no route anywhere.
+LOCAL_SERVER = r"""
+import json, socket, threading
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(1)
+def answer():
+    conn, _ = server.accept()
+    conn.sendall(conn.recv(5).upper())
+    conn.close()
+threading.Thread(target=answer, daemon=True).start()
+client = socket.create_connection(server.getsockname(), timeout=5)
+client.sendall(b"hello")
+routes = [line.split()[0] for line in open("/proc/net/route").read().splitlines()[1:]]
+print(json.dumps({"reply": client.recv(5).decode(), "interfaces": [n for _, n in socket.if_nameindex()],
+                  "routes": routes}))
+"""
+
+
+@pytest.mark.parametrize("level", ["namespaces", "userns"])
+def test_loopback_works_inside_and_nothing_else_is_reachable(tmp_path: Path, level: str) -> None:
+    if sandbox.LEVELS.index(LEVEL) < sandbox.LEVELS.index(level):
+        pytest.skip(f"isolation level {level} unavailable: {sandbox.isolation().reason}")
+    result = sandbox.run([PY, "-c", LOCAL_SERVER], cwd=tmp_path, timeout=20, isolation_level=level)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen == {"reply": "HELLO", "interfaces": ["lo"], "routes": []}
+
+
 def test_home_is_a_private_temp_dir_that_is_gone_afterwards(tmp_path: Path) -> None:
     code = (
         "import os, pathlib; h = pathlib.Path(os.environ['HOME']); (h / 'dotfile').write_text('x');"
