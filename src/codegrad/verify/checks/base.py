@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import codegrad
 from codegrad.model import CheckResult, Target, Workspace
+from codegrad.redaction import redact_tree
 from codegrad.settings import Settings
 from codegrad.verify import sandbox
 
@@ -78,7 +79,7 @@ def run_runner(
     data: dict[str, Any] | None = None
     if result_path.is_file():
         try:
-            loaded = json.loads(sandbox.redact(result_path.read_text(encoding="utf-8")))
+            loaded = redact_tree(json.loads(result_path.read_text(encoding="utf-8")))
             data = loaded if isinstance(loaded, dict) else None
         except (json.JSONDecodeError, UnicodeDecodeError):
             data = None
