@@ -92,6 +92,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     out.add_argument(
         "--no-progress", "-q", dest="progress", action="store_false", help="no progress lines"
     )
+    parser.add_argument(
+        "--isolation",
+        help="strict (default): refuse to run the project's code below namespace isolation while a "
+        "token or key is in the environment; allow-weak: run it anyway (also $CODEGRAD_ISOLATION)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
 
 
@@ -155,6 +160,19 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return build(repo, flags)
 
 
+def admit(args: argparse.Namespace, settings: Settings) -> None:
+    """Hide the checkout from the sandbox; refuse weak isolation with secrets around (UsageError)."""
+    from codegrad.verify import guard
+
+    flag = getattr(args, "isolation", None)
+    chosen = guard.policy(
+        flag or os.environ.get(guard.ENV_POLICY),
+        "--isolation" if flag else guard.ENV_POLICY,
+    )
+    key = ["the LLM API key"] if settings.llm_api_key else []
+    guard.admit(settings.repo, chosen=chosen, strict=False, extra_secrets=key)
+
+
 def write_report(text: str, output: Path | None) -> None:
     """Write to stdout, or atomically to a file (no partial files on failure)."""
     text = redact(text)
@@ -176,6 +194,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     register_secret(settings.llm_api_key)
+    admit(args, settings)
     show = settings.progress if settings.progress is not None else sys.stderr.isatty()
     progress = Progress(enabled=show)
     outcome = app.review(settings, progress=progress)

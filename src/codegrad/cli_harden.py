@@ -111,7 +111,7 @@ def render_report(outcome: Outcome, fmt: str) -> str:
 
 def harden_main(args: argparse.Namespace) -> int:
     """`codegrad harden`: verify, write the report, return the exit status."""
-    from codegrad.cli import INTERNAL_NOTE, write_report
+    from codegrad.cli import INTERNAL_NOTE, admit, write_report
     from codegrad.harden import engine as harden
     from codegrad.harden import shard
     from codegrad.progress import Progress
@@ -120,6 +120,7 @@ def harden_main(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     register_secret(settings.llm_api_key)
+    admit(args, settings)
     if args.max_functions is not None and args.max_functions < 1:
         raise UsageError(f"--max-functions {args.max_functions}: give a whole number of at least 1")
     show = settings.progress if settings.progress is not None else sys.stderr.isatty()

@@ -114,7 +114,9 @@ def test_secrets_in_our_environment_never_reach_the_child(
 
     assert result.ok, result.stderr
     found = (tmp_path / "found.txt").read_text()
-    assert "== os.environ" in found and "CODEGRAD_SANDBOX=1" in found  # the script really looked
+    assert "== os.environ" in found and "\nPATH=" in found  # the script really looked
+    assert "CODEGRAD" not in found.upper().split("== /PROC")[0]  # no tell in its environment
+    assert "proxy" not in found.lower().split("== /proc")[0]
     for value in planted.values():
         assert value not in found
         assert value not in result.stdout + result.stderr
@@ -138,7 +140,9 @@ def test_secrets_of_codegrad_and_the_ci_shell_are_unreachable_through_proc(tmp_p
         levels = {"control": "none", "isolated": None}
         out = {}
         for name, level in levels.items():
-            r = sandbox.run(argv, cwd=root / name, timeout=20, isolation_level=level)
+            r = sandbox.run(
+                argv, cwd=root / name, timeout=20, isolation_level=level, readable=[Path(argv[1])]
+            )
             out[name] = [r.returncode, r.isolation, r.stdout, r.stderr]
         print(json.dumps(out))
         """,
@@ -374,17 +378,32 @@ except OSError as exc:
         server.close()
 
 
-def test_home_is_a_private_temp_dir_that_is_gone_afterwards(tmp_path: Path) -> None:
+@pytest.mark.parametrize("level", ["none", "namespaces"])
+def test_home_is_private_empty_writable_and_named_like_any_home(
+    tmp_path: Path, level: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if level == "namespaces" and not NAMESPACES:
+        pytest.skip(f"no namespaces here: {sandbox.isolation().reason}")
+    real_home = tmp_path / "home" / "runner"
+    real_home.mkdir(parents=True)
+    (real_home / ".netrc").write_text("machine github.com password hunter2\n")
+    monkeypatch.setenv("HOME", str(real_home))
     code = (
-        "import os, pathlib; h = pathlib.Path(os.environ['HOME']); (h / 'dotfile').write_text('x');"
-        "print(h, os.environ['TMPDIR'], os.access(h, os.W_OK))"
+        "import os, pathlib, tempfile; h = pathlib.Path(os.environ['HOME']); (h / 'dotfile').write_text('x');"
+        "print(h, tempfile.gettempdir(), os.access(h, os.W_OK), sorted(os.listdir(h)))"
     )
-    result = sandbox.run([PY, "-c", code], cwd=tmp_path, timeout=20)
-    home, tmpdir, writable = result.stdout.split()
-    assert result.ok and writable == "True"
-    assert home != os.environ.get("HOME") and Path(home).name.startswith("codegrad-home-")
-    assert tmpdir == f"{home}/tmp"
-    assert not Path(home).exists()
+    (tmp_path / "cwd").mkdir()
+    result = sandbox.run([PY, "-c", code], cwd=tmp_path / "cwd", timeout=20, isolation_level=level)
+    home, tmpdir, writable, listing = result.stdout.strip().split(maxsplit=3)
+    assert result.ok and writable == "True", result.stdout
+    assert listing == ("['dotfile']" if level == "namespaces" else "['dotfile', 'tmp']")
+    assert "codegrad" not in home and "codegrad" not in tmpdir
+    if level == "namespaces":  # the user's own HOME path, empty and private; the real one untouched
+        assert home == str(real_home) and tmpdir == "/tmp"
+        assert sorted(p.name for p in real_home.iterdir()) == [".netrc"]
+    else:  # a fresh temporary folder, gone afterwards
+        assert home != str(real_home) and tmpdir == f"{home}/tmp"
+        assert not Path(home).exists()
 
 
 def test_codegrad_runners_and_project_tests_work_inside(tmp_path: Path) -> None:
@@ -399,8 +418,7 @@ def test_codegrad_runners_and_project_tests_work_inside(tmp_path: Path) -> None:
 
         def test_tmp_and_imports(tmp_path):
             (tmp_path / "f.txt").write_text("ok")
-            assert os.environ["CODEGRAD_SANDBOX"] == "1"
-            assert str(tmp_path).startswith(os.environ["HOME"])
+            assert not any("CODEGRAD" in name.upper() for name in os.environ)
             assert values.equivalent([1.0], [1.0]) and callable(loader.load_module)
         """,
     )
@@ -438,7 +456,7 @@ def test_harden_self_hides_codegrad_environ_from_same_uid_children(tmp_path: Pat
         "except OSError as exc:\n    print('denied', exc.errno)\n",
     )
     launcher = (
-        "import os, sys\nfrom codegrad import sandbox\n"
+        "import os, sys\nfrom codegrad.verify import sandbox\n"
         "hardened = sandbox.harden_self() if sys.argv[1] == 'yes' else False\n"
         "r = sandbox.run([sys.executable, sys.argv[2], str(os.getpid())], cwd=sandbox.Path(sys.argv[3]),"
         " timeout=20, isolation_level='none')\n"

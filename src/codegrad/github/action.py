@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from codegrad.errors import ExitCode, UsageError
 from codegrad.github.api import GitHubError, PullRequestAPI
@@ -16,9 +16,21 @@ from codegrad.github.output import Log
 from codegrad.github.pull_request import Review, review_pull_request
 from codegrad.model import Outcome
 from codegrad.settings import Settings
+from codegrad.verify import guard
 from codegrad.verify.sandbox import redact, register_secret
 
 PR_EVENTS = ("pull_request", "pull_request_target")
+
+
+def guarded(run: Callable[[Settings], Outcome], inputs: Inputs) -> Callable[[Settings], Outcome]:
+    """`run`, preceded by the check that the project's code may run here (verify.guard.admit): the
+    action always holds a token and the runner's files, so weak isolation needs `isolation: allow-weak`."""
+
+    def run_guarded(settings: Settings) -> Outcome:
+        guard.admit(settings.repo, chosen=inputs.isolation, strict=True)
+        return run(settings)
+
+    return run_guarded
 
 
 def dispatch(
@@ -38,6 +50,7 @@ def dispatch(
             raise UsageError(
                 f"mode harden runs on schedule or workflow_dispatch, not on {ctx.event_name}; use mode: auto"
             )
+        review = guarded(review, inputs)
         return review_pull_request(ctx, inputs, log, connect=connect, review=review, env=env)
     if inputs.mode == "review":
         raise UsageError(f"mode review needs a pull_request event, got {ctx.event_name}")
@@ -49,7 +62,7 @@ def dispatch(
             inputs,
             log,
             connect=harden_action.connector(ctx, inputs),
-            harden=harden_action.use_case(env, ctx.workspace),
+            harden=guarded(harden_action.use_case(env, ctx.workspace), inputs),
             env=env,
         )
     raise UsageError(

@@ -75,6 +75,7 @@ def run_runner(
         limits=sandbox.Limits(memory_mb=ctx.settings.memory_mb),
         env={"PYTHONPATH": codegrad_pythonpath(), "PYTHONHASHSEED": "0"},
         writable=[ctx.scratch],
+        readable=ctx.workspace.trees,
     )
     data: dict[str, Any] | None = None
     if result_path.is_file():

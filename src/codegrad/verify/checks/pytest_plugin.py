@@ -42,11 +42,21 @@ def _switch(context):
             pass
 
 
+def _options():
+    """Where to log and when to dump: a file beside this module (nothing in the environment)."""
+    try:
+        with open(os.path.splitext(__file__)[0] + ".json", encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
 def pytest_configure(config):
-    path = os.environ.get("CODEGRAD_PROGRESS")
+    options = _options()
+    path = options.get("progress")
     if path:
         _STATE["log"] = open(path, "a", encoding="utf-8")
-    dump, at = os.environ.get("CODEGRAD_DUMP_FILE"), os.environ.get("CODEGRAD_DUMP_AT")
+    dump, at = options.get("dump"), options.get("at")
     if dump and at:
         _STATE["dump"] = open(dump, "w", encoding="utf-8")
         faulthandler.dump_traceback_later(max(0.1, float(at) - time.time()), file=_STATE["dump"])

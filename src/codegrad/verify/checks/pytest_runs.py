@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import time
 import uuid
@@ -122,15 +123,17 @@ class RunFiles:
 
 
 def run_env(root: Path, files: RunFiles, dump_at: float | None = None) -> dict[str, str]:
+    """The run's environment (its import path) and the plugin's options file (progress, hang dump)."""
     paths = [str(files.folder)]
     if (root / "src").is_dir():
         paths.append(str(root / "src"))  # src layout: the tree's own package beats an installed one
     paths.append(str(root))
-    env = {"PYTHONPATH": os.pathsep.join(paths), "PYTHONHASHSEED": "0"}
-    env["CODEGRAD_PROGRESS"] = str(files.progress)
+    options: dict[str, str] = {"progress": str(files.progress)}
     if dump_at is not None:
-        env.update(CODEGRAD_DUMP_FILE=str(files.dump), CODEGRAD_DUMP_AT=f"{dump_at:.3f}")
-    return env
+        options.update(dump=str(files.dump), at=f"{dump_at:.3f}")
+    # the plugin reads these beside itself: the environment names nothing of codegrad's
+    (files.folder / f"{PLUGIN_MODULE}.json").write_text(json.dumps(options), encoding="utf-8")
+    return {"PYTHONPATH": os.pathsep.join(paths), "PYTHONHASHSEED": "0"}
 
 
 def run_sandboxed(
@@ -147,6 +150,7 @@ def run_sandboxed(
         limits=sandbox.Limits(memory_mb=ctx.settings.memory_mb),
         env=env,
         writable=[ctx.scratch],
+        readable=ctx.workspace.trees,
     )
 
 
