@@ -97,6 +97,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="strict (default): refuse to run the project's code below namespace isolation while a "
         "token or key is in the environment; allow-weak: run it anyway (also $CODEGRAD_ISOLATION)",
     )
+    parser.add_argument(
+        "--python",
+        help="the project's interpreter, which runs its tests and codegrad's checks in the sandbox "
+        "(default: $CODEGRAD_PYTHON, else the one codegrad runs on)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
 
 
@@ -162,7 +167,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def admit(args: argparse.Namespace, settings: Settings) -> None:
     """Hide the checkout from the sandbox; refuse weak isolation with secrets around (UsageError)."""
-    from codegrad.verify import guard
+    from codegrad.verify import guard, interpreter
 
     flag = getattr(args, "isolation", None)
     chosen = guard.policy(
@@ -171,6 +176,8 @@ def admit(args: argparse.Namespace, settings: Settings) -> None:
     )
     key = ["the LLM API key"] if settings.llm_api_key else []
     guard.admit(settings.repo, chosen=chosen, strict=False, extra_secrets=key)
+    interpreter.choose(getattr(args, "python", None), "--python")
+    interpreter.require()
 
 
 def write_report(text: str, output: Path | None) -> None:

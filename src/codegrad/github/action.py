@@ -16,7 +16,7 @@ from codegrad.github.output import Log
 from codegrad.github.pull_request import Review, review_pull_request
 from codegrad.model import Outcome
 from codegrad.settings import Settings
-from codegrad.verify import guard
+from codegrad.verify import guard, interpreter
 from codegrad.verify.sandbox import redact, register_secret
 
 PR_EVENTS = ("pull_request", "pull_request_target")
@@ -28,6 +28,7 @@ def guarded(run: Callable[[Settings], Outcome], inputs: Inputs) -> Callable[[Set
 
     def run_guarded(settings: Settings) -> Outcome:
         guard.admit(settings.repo, chosen=inputs.isolation, strict=True)
+        interpreter.require()
         return run(settings)
 
     return run_guarded
@@ -91,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         inputs = read_inputs(env)
         register_secret(inputs.token)
         register_secret(inputs.openai_api_key)
+        interpreter.choose(inputs.python, "input python")
         ctx = read_context(env, args.report_dir or inputs.report_dir)
 
         def connect(number: int) -> PullRequestAPI:

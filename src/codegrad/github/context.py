@@ -78,6 +78,7 @@ class Inputs:
     report_dir: str | None = None
     isolation: str = "strict"
     enable_userns: str = "auto"
+    python: str | None = None  # the project's interpreter (action.yml resolves the default)
 
 
 def read_inputs(env: Mapping[str, str]) -> Inputs:
@@ -103,6 +104,7 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         report_dir=_input(env, "report-dir") or None,
         isolation=_choice(env, "isolation", ISOLATION, "strict"),
         enable_userns=_choice(env, "enable-userns", ENABLE_USERNS, "auto"),
+        python=_input(env, "python") or None,
     )
 
 

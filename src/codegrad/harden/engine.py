@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import tempfile
@@ -23,7 +22,7 @@ from codegrad.progress import Progress, Silent
 from codegrad.refine import patch
 from codegrad.settings import Settings
 from codegrad.verify import engine as app
-from codegrad.verify import sandbox
+from codegrad.verify import interpreter, sandbox
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import Check
 
@@ -414,7 +413,7 @@ def run_candidates(
         "junit_family=xunit1",
         "-o",
         "addopts=",
-        *_plugin_overrides(),
+        *interpreter.plugin_overrides(),
         *names,
     )
     paths = [str(root / "src")] if (root / "src").is_dir() else []
@@ -435,15 +434,6 @@ def run_candidates(
     if not outcomes:
         log.info("generated tests did not run in %s: %s", root, process.stderr[-500:])
     return outcomes
-
-
-def _plugin_overrides() -> list[str]:
-    overrides = []
-    if importlib.util.find_spec("pytest_cov") is not None:
-        overrides.append("--no-cov")
-    if importlib.util.find_spec("xdist") is not None:
-        overrides += ["-n", "0"]
-    return overrides
 
 
 # ---------------------------------------------------------------- a report for people

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -171,10 +172,8 @@ def git_dirs(dot_git: Path) -> list[str]:
 def _home_dirs(env: Mapping[str, str]) -> list[str]:
     """HOME, and the user's home folder from the password database when HOME points elsewhere."""
     homes = [env.get("HOME", "")]
-    try:
+    with contextlib.suppress(KeyError):  # a uid without an entry has no home of record
         homes.append(pwd.getpwuid(os.getuid()).pw_dir)
-    except KeyError:  # pragma: no cover - a uid without an entry
-        pass
     return [h for h in dict.fromkeys(homes) if h and os.path.isabs(h)]
 
 
@@ -216,7 +215,9 @@ def plan(
     private_paths = [home, *(h for h in homes[1:] if h != home)]
     private_paths += [os.path.realpath(p) for p in (*SHARED_TMP, SHM) if os.path.isdir(p)]
     private_paths = list(dict.fromkeys(private_paths))
-    private = tuple((p, home_mb, "700" if p in homes or p == home else "1777") for p in private_paths)
+    private = tuple(
+        (p, home_mb, "700" if p in homes or p == home else "1777") for p in private_paths
+    )
     roots = set(private_paths)
     cover = [p for p in dict.fromkeys([*secret_paths(env), *extra_hidden]) if p not in roots]
     hidden_roots = {*private_paths, *cover}
@@ -231,8 +232,15 @@ def plan(
     return View(home, private, tuple(cover), tuple(kept))
 
 
+def _python_home(path: Path) -> bool:
+    """Whether a folder looks like a Python installation, a venv or a bin folder with a python in it."""
+    patterns = ("pyvenv.cfg", "lib*/python3*", "bin/python*", "python*")
+    return any(next(path.glob(pattern), None) is not None for pattern in patterns)
+
+
 def interpreter_dirs(python: str) -> list[str]:
-    """The folders an interpreter needs to start: its venv (if any) and its installation's prefix."""
+    """The folders an interpreter needs to start: its venv (if any) and its installation's prefix
+    (only folders that look like Python's own, whatever a pyvenv.cfg claims)."""
     exe = Path(python)
     found: list[Path] = []
     venv = exe.parent.parent
@@ -245,4 +253,4 @@ def interpreter_dirs(python: str) -> list[str]:
     real = Path(os.path.realpath(exe))
     found.append(real.parent.parent if real.parent.name == "bin" else real.parent)
     found.append(exe.parent)
-    return [str(p) for p in dict.fromkeys(found)]
+    return [str(p) for p in dict.fromkeys(found) if p.is_absolute() and _python_home(p)]

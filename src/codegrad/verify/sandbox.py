@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from codegrad.redaction import REDACTED, SECRET_NAME, longest_secret, redact, register_secret
-from codegrad.verify import fsview
+from codegrad.verify import fsview, interpreter
 from codegrad.verify.isolation import (
     LEVELS,
     PID_RESERVED,
@@ -116,7 +116,7 @@ def scrubbed_env(
     nor anything that names the sandbox (the code under test should see an ordinary CI shell)."""
     env = {k: v for k, v in os.environ.items() if k in ENV_ALLOW}
     env.setdefault("PATH", os.defpath)
-    exe_dir = str(Path(sys.executable).parent)
+    exe_dir = str(Path(interpreter.project_python()).parent)
     if exe_dir not in env["PATH"].split(os.pathsep):
         env["PATH"] = exe_dir + os.pathsep + env["PATH"]
     env.update(
@@ -371,7 +371,7 @@ def _writable_paths(cwd: Path, home: Path, extra: Sequence[Path] | None) -> list
 def _shown(argv: Sequence[str], env: Mapping[str, str], readable: Sequence[Path]) -> list[str]:
     """What a command needs to see besides its cwd: its interpreter, the import path, `readable`."""
     paths = [str(p) for p in readable]
-    paths += fsview.interpreter_dirs(sys.executable)
+    paths += fsview.interpreter_dirs(interpreter.project_python())
     if argv and os.path.isabs(argv[0]):
         paths += fsview.interpreter_dirs(argv[0])
     paths += [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if os.path.isabs(p)]
@@ -529,5 +529,6 @@ def run(
 
 
 def python_argv(*args: str) -> list[str]:
-    """argv for running Python (this interpreter, so codegrad's runners and the project's deps are there)."""
-    return [sys.executable, *args]
+    """argv for running the project's Python (interpreter.project_python: its deps are there; codegrad's
+    runners come on the PYTHONPATH, checks.base.codegrad_pythonpath)."""
+    return [interpreter.project_python(), *args]

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import codegrad
 from codegrad.model import CheckResult, Target, Workspace
 from codegrad.redaction import redact_tree
 from codegrad.settings import Settings
-from codegrad.verify import sandbox
+from codegrad.verify import interpreter, sandbox
 
 
 @dataclass(frozen=True)
@@ -51,8 +50,9 @@ class RunnerOutput:
 
 
 def codegrad_pythonpath() -> str:
-    """The folder that holds the codegrad package, so runners import it inside the sandbox."""
-    return str(Path(codegrad.__file__).resolve().parent.parent)
+    """A folder with codegrad's runners only (interpreter.runners_path), so the project's interpreter
+    imports them inside the sandbox and nothing else of codegrad's environment."""
+    return interpreter.runners_path()
 
 
 def run_runner(

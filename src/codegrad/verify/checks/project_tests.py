@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from codegrad.model import CheckResult, Finding, Kind, Target
-from codegrad.verify import sandbox
+from codegrad.verify import interpreter, sandbox
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext
 from codegrad.verify.checks.pytest_runs import (
@@ -69,7 +68,7 @@ class ProjectTestsCheck:
 
     def run(self, targets: Sequence[Target], ctx: CheckContext) -> CheckResult:
         started = time.monotonic()
-        command = ts.parse_test_command(ctx.settings.test_command, sys.executable)
+        command = ts.parse_test_command(ctx.settings.test_command, interpreter.project_python())
         root = ctx.workspace.head_root.resolve()
         if not targets:
             result = CheckResult(NAME, stats={"tests": 0})

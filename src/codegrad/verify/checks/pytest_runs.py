@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import time
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codegrad.model import Target
-from codegrad.verify import sandbox
+from codegrad.verify import interpreter, sandbox
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext
 from codegrad.verify.checks.pytest_plugin import COVERAGE_RC, PLUGIN_MODULE, PLUGIN_SOURCE
@@ -175,19 +174,7 @@ def _pytest_options(
     ]  # fmt: skip
     if clear_addopts:
         options += ["-o", "addopts="]
-    return [*options, *extra, *_plugin_overrides()]
-
-
-def _plugin_overrides() -> list[str]:
-    """Keep installed plugins from undoing the measurement: no second coverage, no worker processes."""
-    overrides = []
-    if importlib.util.find_spec("pytest_cov") is not None:
-        overrides.append(
-            "--no-cov"
-        )  # it would start its own coverage and write .coverage into the tree
-    if importlib.util.find_spec("xdist") is not None:
-        overrides += ["-n", "0"]  # workers are processes our coverage contexts do not see
-    return overrides
+    return [*options, *extra, *interpreter.plugin_overrides()]
 
 
 @dataclass(frozen=True)
