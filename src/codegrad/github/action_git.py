@@ -34,9 +34,10 @@ def _has_commit(repo: Path, sha: str) -> bool:
 
 
 def push_env(repo: Path, token: str, server_url: str) -> dict[str, str]:
-    """Token auth for git over HTTPS, unless the checkout already persisted its own credentials."""
-    configured = _git(repo, "config", "--get-regexp", r"^http\..*\.extraheader$").stdout.strip()
-    return {} if configured or not token else autofix.auth_env(token, server_url)
+    """Git's credentials for origin from the token input alone, never from a header the checkout
+    saved (actions/checkout's persist-credentials): those are reset for the server and origin."""
+    origin = _git(repo, "remote", "get-url", "origin").stdout.strip()
+    return autofix.auth_env(token, server_url, origin)
 
 
 def ensure_commits(repo: Path, shas: Sequence[str], env: Mapping[str, str]) -> None:
