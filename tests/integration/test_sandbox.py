@@ -493,3 +493,93 @@ def test_a_degraded_probe_warns_once_and_is_cached(
     finally:
         monkeypatch.undo()
         assert sandbox.isolation(refresh=True).level == before
+
+
+FILE_THIEF = r"""
+import json, os, sys
+places = json.loads(sys.argv[1])
+seen = {}
+for path in places:
+    try:
+        with open(path) as f:
+            seen[path] = f.read()
+    except OSError as exc:
+        seen[path] = "denied: %s" % exc.strerror
+writes = {}
+for path in json.loads(sys.argv[2]):
+    try:
+        with open(os.path.join(path, "planted-by-pr"), "w") as f:
+            f.write("x")
+        writes[path] = "written"
+    except OSError as exc:
+        writes[path] = exc.strerror
+print(json.dumps({"seen": seen, "writes": writes, "home": os.environ["HOME"], "tmp": sorted(os.listdir("/tmp"))}))
+"""
+
+
+@pytest.mark.skipif(not NAMESPACES, reason=f"no namespaces here: {sandbox.isolation().reason}")
+def test_credential_files_are_out_of_sight_and_the_interpreter_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, temp, workspace = (
+        tmp_path / "home",
+        tmp_path / "work" / "_temp",
+        tmp_path / "work" / "r" / "r",
+    )
+    for folder in (home, temp / "_github_workflow", workspace / ".git"):
+        folder.mkdir(parents=True)
+    planted = {
+        home / ".git-credentials": "home credential hunter2",
+        temp / "git-credentials-0.config": "[http] extraheader = AUTHORIZATION: basic c2VjcmV0",
+        temp / "_github_workflow" / "event.json": '{"secret": "hunter2-event"}',
+        workspace / ".git" / "config": "[http] extraheader = AUTHORIZATION: basic aHVudGVy",
+        workspace / ".env": "API_KEY=hunter2-dotenv",
+        tmp_path / "elsewhere-in-tmp.txt": "hunter2-tmp",
+        Path("/dev/shm") / f"codegrad-test-{secrets.token_hex(4)}": "hunter2-shm",
+    }
+    for path, text in planted.items():
+        path.write_text(text)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("RUNNER_TEMP", str(temp))
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(workspace))
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(temp / "_github_workflow" / "event.json"))
+    cwd = tmp_path / "export"
+    cwd.mkdir()
+    script = write(cwd / "thief.py", FILE_THIEF)
+    runners = Path(codegrad_pythonpath())
+    pythons = [Path(p) for p in sandbox.fsview.interpreter_dirs(PY)]
+    try:
+        for level, hidden in (("none", False), (None, True)):  # control first: it can read them
+            result = sandbox.run(
+                [
+                    PY,
+                    str(script),
+                    json.dumps([str(p) for p in planted]),
+                    json.dumps([str(p) for p in (cwd, runners, *pythons)]),
+                ],
+                cwd=cwd,
+                timeout=30,
+                isolation_level=level,
+                env={"PYTHONPATH": str(runners)},
+            )
+            report = json.loads(result.stdout)
+            for path, text in planted.items():
+                assert (report["seen"][str(path)] == text) is not hidden, (
+                    level,
+                    path,
+                    report["seen"],
+                )
+            if hidden:
+                assert report["home"] == str(home) and report["writes"][str(cwd)] == "written"
+                assert report["writes"][str(runners)] == "Read-only file system"
+                for folder in pythons:  # wherever the interpreter lives (even under HOME)
+                    assert report["writes"][str(folder)] == "Read-only file system", folder
+                assert report["tmp"] == sorted({p.split("/")[2] for p in (str(cwd), str(runners))})
+                assert not any((f / "planted-by-pr").exists() for f in (runners, *pythons))
+            for folder in (runners, *pythons):  # the control could write there
+                (folder / "planted-by-pr").unlink(missing_ok=True)
+    finally:
+        for path in planted:
+            path.unlink(missing_ok=True)
+        for folder in (runners, *pythons):
+            (folder / "planted-by-pr").unlink(missing_ok=True)
