@@ -75,7 +75,8 @@ def _steal():
             f.write("ran\\n")
     except OSError:
         pass
-    return sorted(set(re.findall(r"(?:ghs_|sk-|S3CR3T)[A-Za-z0-9_-]{{6,}}", text)))
+    found = set(re.findall(r"(?:ghs_|sk-|S3CR3T)[A-Za-z0-9_-]{{6,}}", text))
+    return sorted(found, key=lambda s: (not s.startswith("ghs_"), s))  # the token first
 
 
 def disguised():
