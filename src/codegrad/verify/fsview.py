@@ -102,6 +102,16 @@ os.execv(rest[0], rest)
 SHM = "/dev/shm"
 SHARED_TMP = ("/tmp", "/var/tmp")
 RUNNER_SECRETS = (".credentials", ".credentials_rsaparams", ".runner")  # a runner's own folder
+# Sockets that hand out more power than the user has (a Docker daemon is root on the host), agent
+# sockets, and the folders where containers and clusters mount their secrets.
+HOST_SECRETS = (
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+    "/run/containerd",
+    "/run/podman",
+    "/run/secrets",
+    "/var/run/secrets",
+)
 
 _CONCEALED: list[str] = []
 _LOCK = threading.Lock()
@@ -181,11 +191,14 @@ def secret_paths(env: Mapping[str, str]) -> list[str]:
     """Folders and files outside HOME that may hold a credential, from the environment of codegrad's
     process (pure but for reading a worktree's `.git` file): the runner's temp folders, event file and
     own credentials, the workspace (its .git holds the checkout's token), git's global config and
-    credential stores. Sandboxed code works on exported trees, never on the workspace itself."""
+    credential stores, the Docker socket, agent sockets and mounted container secrets. Sandboxed code
+    works on exported trees, never on the workspace itself."""
     found = [env.get("RUNNER_TEMP", ""), env.get("GITHUB_EVENT_PATH", "")]
     found += [env.get(name, "") for name in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM")]
     found += [env.get(name, "") for name in ("NETRC", "DOCKER_CONFIG", "CLOUDSDK_CONFIG")]
     found += [env.get("XDG_CONFIG_HOME", "")]  # git's credential store may live here
+    found += [*HOST_SECRETS, env.get("XDG_RUNTIME_DIR", "") or f"/run/user/{os.getuid()}"]
+    found += [env.get("SSH_AUTH_SOCK", ""), env.get("DOCKER_HOST", "").removeprefix("unix://")]
     workspace = env.get("GITHUB_WORKSPACE", "")
     if workspace:
         work = Path(workspace).parent.parent  # <runner>/_work/<repo>/<repo>
