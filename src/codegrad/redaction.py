@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import bisect
 import logging
 import os
 import re
@@ -31,7 +30,6 @@ MIN_SPLIT_LEN = (
 )
 REDACTED = "***"
 _SEPARATORS = re.compile(r"[^0-9A-Za-z]+")
-_ALNUM_RUN = re.compile(r"[0-9A-Za-z]+")
 _NOT_ALNUM = bytes(b for b in range(256) if not chr(b).isascii() or not chr(b).isalnum())
 
 
@@ -58,25 +56,12 @@ def disguised_forms(secret: str) -> list[str]:
 
 
 def _spans(text: str, skeletons: Sequence[str]) -> list[tuple[int, int]]:
-    """Where in text each skeleton occurs once separators are ignored: (start, end) character spans."""
-    runs = list(_ALNUM_RUN.finditer(text))
-    flat_starts, text_starts, offset = [], [], 0
-    for run in runs:
-        flat_starts.append(offset)
-        text_starts.append(run.start())
-        offset += run.end() - run.start()
-    flat = "".join(run.group() for run in runs).lower()
-
-    def at(index: int) -> int:
-        k = bisect.bisect_right(flat_starts, index) - 1
-        return text_starts[k] + index - flat_starts[k]
-
+    """Where in text each skeleton occurs once separators are ignored: (start, end) character spans.
+    Each character of the skeleton is followed by any run of non-alphanumerics: no backtracking."""
     found = []
     for skeleton in skeletons:
-        start = flat.find(skeleton)
-        while start != -1:
-            found.append((at(start), at(start + len(skeleton) - 1) + 1))
-            start = flat.find(skeleton, start + 1)
+        pattern = "[^0-9A-Za-z]*".join(re.escape(c) for c in skeleton)
+        found += [m.span() for m in re.finditer(pattern, text, re.I)]
     return sorted(found)
 
 
@@ -139,8 +124,9 @@ class Redactor:
         if self.skeletons:
             # the cheap test first (C speed): most text holds no disguised secret
             flat = text.encode("utf-8", "replace").translate(None, _NOT_ALNUM).lower()
-            if any(skeleton.encode() in flat for skeleton in self.skeletons):
-                text = _blank(text, _spans(text, self.skeletons))
+            present = [s for s in self.skeletons if s.encode() in flat]
+            if present:
+                text = _blank(text, _spans(text, present))
         return text
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import codegrad
 from codegrad.verify import sandbox
 from codegrad.verify.checks.base import codegrad_pythonpath
 
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 PY = sys.executable
+CODEGRAD_SRC = str(Path(codegrad.__file__).resolve().parents[1])  # for drivers that import codegrad
 LEVEL = sandbox.isolation().level
 NAMESPACES = LEVEL == "namespaces"
 
@@ -147,7 +149,7 @@ def test_secrets_of_codegrad_and_the_ci_shell_are_unreachable_through_proc(tmp_p
         print(json.dumps(out))
         """,
     )
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": codegrad_pythonpath(), **planted}
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": CODEGRAD_SRC, **planted}
     shell = '"$1" "$2" "$3" --llm-api-key="$OPENAI_API_KEY"; echo shell-done'
     done = subprocess.run(
         ["sh", "-c", shell, "sh", PY, str(driver), str(tmp_path)],
@@ -462,7 +464,7 @@ def test_harden_self_hides_codegrad_environ_from_same_uid_children(tmp_path: Pat
         " timeout=20, isolation_level='none')\n"
         "print(hardened, sandbox.is_dumpable(), r.stdout.strip())"
     )
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": codegrad_pythonpath(), "HARDEN_ME": "x"}
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": CODEGRAD_SRC, "HARDEN_ME": "x"}
     outputs = {}
     for choice in ("no", "yes"):
         argv = [*drop_caps, PY, "-c", launcher, choice, str(reader), str(tmp_path)]

@@ -142,8 +142,10 @@ def test_scrubbed_env_is_an_allow_list_with_a_private_home(
     env = sandbox.scrubbed_env(
         tmp_path,
         {"PYTHONPATH": "/src", "EXTRA_TOKEN": "x" * 12, "LOOKS_FINE": gh, "PYTHONHASHSEED": "0"},
+        tmpdir=tmp_path / "tmp",
     )
     assert env["HOME"] == str(tmp_path) and env["TMPDIR"] == str(tmp_path / "tmp")
+    assert "TMPDIR" not in sandbox.scrubbed_env(tmp_path)  # under namespaces /tmp is private
     assert env["PYTHONPATH"] == "/src" and env["PYTHONHASHSEED"] == "0"
     for dropped in (
         "GITHUB_TOKEN",
