@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Inside the new mount namespace, before the sandbox's init (pid 1) starts: covers, private folders and
-# the paths shown again, in order from the root down. It then becomes the init (exec keeps pid 1).
+# the paths shown again, in order from the root down. It then becomes the init (pid 1), running its
+# source in this same interpreter (started with the same -I -S) or exec'ing it.
 # Anything it cannot hide stops the run: a command never starts with a credential in sight.
 MASK_PROGRAM = r"""
 import ctypes, json, os, stat, sys
@@ -96,7 +97,11 @@ for kind, path, extra in ops:
     done.append((path, kind))
 for fd in fds.values():
     os.close(fd)
-os.execv(rest[0], rest)
+if rest[1:4] == ["-I", "-S", "-c"]:  # the init is a Python program too: run it here, no second start
+    sys.argv = ["-c", *rest[5:]]
+    exec(compile(rest[4], "<init>", "exec"), {"__name__": "__main__"})
+else:
+    os.execv(rest[0], rest)
 """
 
 SHM = "/dev/shm"
