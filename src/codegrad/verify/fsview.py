@@ -264,7 +264,9 @@ def interpreter_dirs(python: str) -> list[str]:
     venv = exe.parent.parent
     if (venv / "pyvenv.cfg").is_file():
         found.append(venv)
-        for line in (venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace").splitlines():
+        for line in (
+            (venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace").splitlines()
+        ):
             key, _, value = line.partition("=")
             if key.strip() == "home" and value.strip():
                 found.append(Path(value.strip()).parent)
