@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from codegrad.errors import UsageError
 from codegrad.verify import guard
 from codegrad.verify.isolation import Isolation
+from helpers_git import make_repo
 
 WEAK = Isolation("none", "CODEGRAD_NO_UNSHARE is set")
 STRONG = Isolation("namespaces", "")
@@ -55,3 +58,20 @@ def test_the_policy_is_validated_and_names_its_source() -> None:
         UsageError, match="CODEGRAD_ISOLATION: 'open' is not one of strict, allow-weak"
     ):
         guard.policy("open", "CODEGRAD_ISOLATION")
+
+
+def test_a_folder_inside_a_worktree_hides_the_whole_checkout_and_its_git_folders(
+    tmp_path: Path,
+) -> None:
+    main = make_repo(tmp_path, "main")
+    main.write("pkg/a.py", "x = 1\n")
+    main.commit("base")
+    main.git("worktree", "add", "-q", str(tmp_path / "wt"), "-b", "wt")
+    found = {str(p) for p in guard.checkout_paths(tmp_path / "wt" / "pkg")}
+    real = tmp_path.resolve()
+    assert {
+        str(tmp_path / "wt" / "pkg"),
+        str(real / "wt"),
+        str(real / "main" / ".git"),
+        str(real / "main" / ".git" / "worktrees" / "wt"),
+    } <= found

@@ -238,6 +238,7 @@ def plan(
     )
     roots = set(private_paths)
     cover = [p for p in dict.fromkeys([*secret_paths(env), *extra_hidden]) if p not in roots]
+    cover = [p for p in cover if p != "/"]  # a checkout at the root: its files stay, seen read-only
     hidden_roots = {*private_paths, *cover}
     shown: dict[str, bool] = {}
     for path, is_writable in [*((p, True) for p in writable), *((p, False) for p in keep)]:

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from codegrad.diff import gitops
 from codegrad.errors import UsageError
 from codegrad.redaction import MIN_SECRET_LEN, SECRET_NAME, TOKEN_SHAPES
 from codegrad.verify import fsview
@@ -60,6 +61,22 @@ def weak_isolation(iso: Isolation, *, secrets: Sequence[str], strict: bool) -> s
     )
 
 
+def checkout_paths(repo: Path) -> list[Path]:
+    """The work tree that holds repo (repo may be a folder inside it) and its git folders."""
+    try:
+        out = gitops.git(
+            repo,
+            "rev-parse",
+            "--path-format=absolute",
+            "--show-toplevel",
+            "--git-dir",
+            "--git-common-dir",
+        )
+    except (gitops.GitError, OSError):
+        return [repo]  # git itself failed: hide at least the folder
+    return [repo, *(Path(line) for line in out.splitlines() if line.strip())]
+
+
 def admit(
     repo: Path,
     *,
@@ -70,7 +87,8 @@ def admit(
 ) -> Isolation:
     """Before the project's code runs: hide the checkout from the sandbox, and refuse (UsageError) an
     isolation level that would expose a secret, unless the policy is allow-weak (then warn)."""
-    fsview.conceal(repo)
+    for path in checkout_paths(repo):
+        fsview.conceal(path)
     iso = isolation()
     secrets = held_secrets(os.environ if env is None else env, extra_secrets)
     problem = weak_isolation(iso, secrets=secrets, strict=strict)
