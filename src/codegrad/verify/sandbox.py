@@ -84,7 +84,7 @@ class Limits:
     max_processes: int = 256  # RLIMIT_NPROC when not root; a soft per-namespace pid_max otherwise
     file_size_mb: int = 256  # largest file the child may write (RLIMIT_FSIZE)
     open_files: int = 1024
-    home_mb: int = 512  # size of the private in-memory HOME (and TMPDIR) under namespace isolation
+    home_mb: int = 512  # size of each private in-memory HOME, /tmp, /var/tmp, /dev/shm (namespaces)
 
 
 @dataclass(frozen=True)
