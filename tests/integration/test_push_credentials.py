@@ -12,7 +12,7 @@ from typing import ClassVar
 import pytest
 
 from codegrad.github import botgit
-from codegrad.github.action_git import push_env
+from codegrad.github.botgit import push_env
 from helpers_git import GitRepo, make_repo
 
 

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from codegrad.github import autofix
+from codegrad.github import autofix, botgit
 from codegrad.model import Fix, Target
 
 
@@ -102,7 +102,7 @@ def _config(env: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def test_auth_env_keeps_the_token_out_of_argv_and_plain_text() -> None:
-    env = autofix.auth_env("s3cr3t-token", "https://github.example/", "https://github.example/o/r")
+    env = botgit.auth_env("s3cr3t-token", "https://github.example/", "https://github.example/o/r")
     pairs = _config(env)
     assert ("credential.helper", "") in pairs and ("http.extraheader", "") in pairs
     for url in ("https://github.example/", "https://github.example/o/r"):
@@ -113,7 +113,7 @@ def test_auth_env_keeps_the_token_out_of_argv_and_plain_text() -> None:
 
 
 def test_without_a_token_saved_credentials_are_reset_and_none_sent() -> None:
-    pairs = _config(autofix.auth_env("", "https://github.example"))
+    pairs = _config(botgit.auth_env("", "https://github.example"))
     assert pairs == [
         ("credential.helper", ""),
         ("http.extraheader", ""),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -11,7 +10,7 @@ from pathlib import Path
 
 from codegrad.github import botgit
 from codegrad.model import Fix, Outcome, Target
-from codegrad.verify.sandbox import redact
+from codegrad.redaction import redact
 
 TRAILER = "Codegrad-Fix"
 BOT_NAME = "codegrad[bot]"
@@ -107,23 +106,6 @@ def commit_message(fixes: Sequence[Fix], run_id: str) -> str:
     ]
     lines.append(f"{TRAILER}: {run_id}")
     return "\n".join(lines) + "\n"
-
-
-def auth_env(token: str, server_url: str, *urls: str) -> dict[str, str]:
-    """Git config (as environment, never argv) that authenticates fetches and pushes with this token
-    only: for the server and each of `urls` (the remote's own URL, the most specific match) every
-    saved `http.<url>.extraheader` (actions/checkout's persisted token) and credential helper is
-    reset first; with no token nothing else is sent."""
-    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-    pairs = [("credential.helper", ""), ("http.extraheader", "")]
-    for url in dict.fromkeys([f"{server_url.rstrip('/')}/", *(u for u in urls if u)]):
-        pairs.append((f"http.{url}.extraheader", ""))
-        if token:
-            pairs.append((f"http.{url}.extraheader", f"AUTHORIZATION: basic {basic}"))
-    env = {"GIT_CONFIG_COUNT": str(len(pairs))}
-    for i, (key, value) in enumerate(pairs):
-        env[f"GIT_CONFIG_KEY_{i}"], env[f"GIT_CONFIG_VALUE_{i}"] = key, value
-    return env
 
 
 # --- git ---------------------------------------------------------------------------------------

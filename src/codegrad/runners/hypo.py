@@ -7,9 +7,7 @@ import asyncio
 import copy
 import faulthandler
 import inspect
-import itertools
 import json
-import os
 import random
 import signal
 import sys
@@ -21,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from codegrad.runners import guard, loader, values
-
-GENERATOR_LIMIT = 10_000  # items taken from a generator the target returns
+from codegrad.runners.record import write_json
 
 
 class OutOfTime(BaseException):
@@ -36,6 +33,7 @@ class Outcome:
     value: Any = None
     error: BaseException | None = None
     timed_out: bool = False
+    consuming: bool = False  # the error came while the returned iterator was consumed
 
     @property
     def ok(self) -> bool:
@@ -45,11 +43,29 @@ class Outcome:
         if self.timed_out:
             return {"timeout": True}
         if self.error is not None:
-            return {
-                "raised": type(self.error).__name__,
-                "message": _message(self.error),
-            }
-        return {"value": values.describe(self.value), "literal": _literal_repr(self.value)}
+            raised = {"raised": type(self.error).__name__, "message": _message(self.error)}
+            return {**raised, "consumed": True} if self.consuming else raised
+        out = {
+            "value": values.describe(self.value),
+            "literal": _literal_repr(self.value),
+            **expectation(self.value),
+        }
+        if isinstance(self.value, values.Consumed):
+            out["consumed"] = self.value.kind
+        return out
+
+
+def expectation(value: Any, limit: int = 2000) -> dict[str, str]:
+    """How a reproducer checks for this value: {"source": ...} that rebuilds an equivalent value,
+    else {"repr": ...}, its repr without memory addresses (when short), else nothing."""
+    rebuilt = values.source(value, limit)
+    if rebuilt is not None:
+        return {"source": rebuilt}
+    try:
+        text = values.without_addresses(repr(value))
+    except Exception:  # noqa: BLE001 - a broken __repr__
+        return {}
+    return {"repr": text} if len(text) <= limit else {}
 
 
 def _message(error: BaseException, limit: int = 300) -> str:
@@ -57,6 +73,7 @@ def _message(error: BaseException, limit: int = 300) -> str:
         text = str(error)
     except Exception:  # noqa: BLE001 - a broken __str__ must not break the report
         text = ""
+    text = values.without_addresses(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -98,12 +115,13 @@ def call(
     try:
         try:
             signal.setitimer(signal.ITIMER_REAL, timeout)
+            consuming = False
             with guard.quiet():
                 value = fn(*args, **kwargs)
                 if inspect.iscoroutine(value):
                     value = asyncio.run(value)
-                if inspect.isgenerator(value):  # a generator's body only runs when consumed
-                    value = list(itertools.islice(value, GENERATOR_LIMIT))
+                consuming = True
+                value = values.materialise(value)  # a generator's body only runs when consumed
             signal.setitimer(signal.ITIMER_REAL, 0)
             return Outcome(value=value)
         except guard.Alarm:
@@ -112,7 +130,7 @@ def call(
             raise
         except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are failures of fn too
             signal.setitimer(signal.ITIMER_REAL, 0)
-            return Outcome(error=exc)
+            return Outcome(error=exc, consuming=consuming)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except guard.Alarm:  # fired between the return and the timer reset
@@ -223,7 +241,7 @@ def call_text(label: str, args: list[Any], kwargs: dict[str, Any]) -> str:
 
 def _arg_repr(value: Any) -> str:
     try:
-        return repr(value)
+        return values.without_addresses(repr(value))
     except Exception:  # noqa: BLE001 - a broken __repr__
         return values.describe(value)
 
@@ -347,9 +365,7 @@ class Results:
         self._write()
 
     def _write(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, default=str), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_json(self.path, self.data)
 
 
 def main(run_target: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]) -> int:

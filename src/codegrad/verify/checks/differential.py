@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from codegrad.funcsource import parse_def
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target
 from codegrad.verify import reproducer
 from codegrad.verify.checks.base import CheckContext
@@ -104,7 +105,7 @@ def comparable(target: Target, ctx: CheckContext) -> str | None:
 
 def signature(source: str) -> str | None:
     """The parameter list of a def, without annotations and defaults: `(a, b, *, c)`."""
-    node = strategies.parse_def(source)
+    node = parse_def(source)
     if node is None:
         return None
     a = node.args

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from codegrad.funcsource import parse_def
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target
 from codegrad.verify import reproducer
 from codegrad.verify.checks import batching
@@ -22,7 +23,7 @@ NAME = "properties"
 
 def raised_types(source: str) -> tuple[str, ...]:
     """Exception types a function raises on purpose: its own `raise X`, and asserts that guard its arguments."""
-    node = strategies.parse_def(source)
+    node = parse_def(source)
     if node is None:
         return ()
     names: list[str] = []
@@ -504,8 +505,15 @@ def _reproducer(
         decode=trip["decode"] if trip else None,
         max_examples=max_examples,
         note=f"found by codegrad: {failure['input']}",
+        tolerant=not _exact_result(failure.get("outcome", {})),
     )
     return reproducer.property_test(subject, case)
+
+
+def _exact_result(outcome: dict[str, Any]) -> bool:
+    """The result is a literal that `==` judges as the check did (no floats, no objects)."""
+    literal = outcome.get("literal")
+    return isinstance(literal, str) and reproducer.exact(literal)
 
 
 # ---------------------------------------------------------------- the check

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codegrad.model import Target
-from codegrad.verify import interpreter, sandbox
+from codegrad.verify import project_env, sandbox
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext
 from codegrad.verify.checks.pytest_plugin import COVERAGE_RC, PLUGIN_MODULE, PLUGIN_SOURCE
@@ -174,7 +174,7 @@ def _pytest_options(
     ]  # fmt: skip
     if clear_addopts:
         options += ["-o", "addopts="]
-    return [*options, *extra, *interpreter.plugin_overrides()]
+    return [*options, *extra, *project_env.plugin_overrides()]
 
 
 @dataclass(frozen=True)
