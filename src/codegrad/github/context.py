@@ -17,6 +17,8 @@ from codegrad.settings import FAIL_LEVELS, Settings, build
 
 MODES = ("auto", "review", "harden")
 AUTO_FIX = ("off", "suggest", "commit")
+ISOLATION = ("strict", "allow-weak")  # verify.guard.POLICIES
+ENABLE_USERNS = ("auto", "true", "false")  # used by action.yml's first step; validated here
 
 
 # --- inputs and context (pure: a mapping in, frozen values out) ---------------------------------
@@ -75,6 +77,9 @@ class Inputs:
     allow_fork_code: bool = False
     max_fix_commits: int = autofix.DEFAULT_CAP
     report_dir: str | None = None
+    isolation: str = "strict"
+    enable_userns: str = "auto"
+    python: str | None = None  # the project's interpreter (action.yml resolves the default)
 
 
 def read_inputs(env: Mapping[str, str]) -> Inputs:
@@ -100,6 +105,9 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         allow_fork_code=_flag(env, "allow-fork-code"),
         max_fix_commits=autofix.DEFAULT_CAP if cap is None else cap,
         report_dir=action_input(env, "report-dir") or None,
+        isolation=_choice(env, "isolation", ISOLATION, "strict"),
+        enable_userns=_choice(env, "enable-userns", ENABLE_USERNS, "auto"),
+        python=action_input(env, "python") or None,
     )
 
 

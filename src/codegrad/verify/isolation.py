@@ -181,12 +181,15 @@ def namespace_prefix(
     network: bool,
     status_fd: int,
     pid_max: int,
-    home: Path,
+    home: Path | None,
     home_mb: int,
     writable: Sequence[str] = (),
     protected: Sequence[str] = (),
+    view: Sequence[str] = (),
 ) -> list[str]:
-    """The argv put in front of the command for an isolation level (pure)."""
+    """The argv put in front of the command for an isolation level (pure). Under "namespaces", `view`
+    (fsview.View.program) runs first, as pid 1, and hides what the command must not see; `home`
+    (None when the view makes it) becomes a private in-memory folder."""
     net = [] if network else ["--net"]
     init = [sys.executable, "-I", "-S", "-c", _INIT, str(status_fd)]
     if level == "none":
@@ -200,7 +203,7 @@ def namespace_prefix(
     uid, gid = os.getuid(), os.getgid()
     inner = ["unshare", "--user", f"--map-user={uid}", f"--map-group={gid}", "--mount", "--"]
     paths = ["\n".join(writable), "\n".join(protected)]
-    return [*outer, *init, str(pid_max), str(home), str(home_mb), *paths, *inner]
+    return [*outer, *view, *init, str(pid_max), str(home or ""), str(home_mb), *paths, *inner]
 
 
 _PROBE = (

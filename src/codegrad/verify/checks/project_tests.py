@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 from codegrad.diff.changes import all_functions
 from codegrad.errors import UsageError
 from codegrad.model import CheckResult, Finding, Kind, Target
-from codegrad.verify import sandbox
+from codegrad.verify import interpreter, sandbox
 from codegrad.verify.checks import blame as blaming
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext
@@ -77,7 +76,7 @@ def _functions_in(root: Path) -> blaming.FunctionsIn:
     return functions
 
 
-def interpreter(command: ts.ProjectCommand, repo: Path | None) -> ts.ProjectCommand:
+def absolute_interpreter(command: ts.ProjectCommand, repo: Path | None) -> ts.ProjectCommand:
     """The command with a relative interpreter path made absolute against the repository; a path that
     is not an executable is the user's mistake."""
     if not command.is_pytest or "/" not in command.interpreter[0]:
@@ -108,8 +107,8 @@ class ProjectTestsCheck:
 
     def run(self, targets: Sequence[Target], ctx: CheckContext) -> CheckResult:
         started = time.monotonic()
-        command = ts.parse_test_command(ctx.settings.test_command, sys.executable)
-        command = interpreter(command, ctx.workspace.repo_root)
+        command = ts.parse_test_command(ctx.settings.test_command, interpreter.project_python())
+        command = absolute_interpreter(command, ctx.workspace.repo_root)
         root = ctx.workspace.head_root.resolve()
         if not targets:
             result = CheckResult(NAME, stats={"tests": 0})

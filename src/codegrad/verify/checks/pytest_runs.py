@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import time
@@ -11,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codegrad.verify import sandbox
+from codegrad.verify import project_env, sandbox
 from codegrad.verify.checks import suite_log
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext
@@ -172,6 +171,7 @@ def run_sandboxed(
         limits=sandbox.Limits(memory_mb=ctx.settings.memory_mb),
         env=env,
         writable=[ctx.scratch],
+        readable=ctx.workspace.trees,
     )
 
 
@@ -194,19 +194,7 @@ def _pytest_options(
     ]  # fmt: skip
     if clear_addopts:
         options += ["-o", "addopts="]
-    return [*options, *extra, *_plugin_overrides()]
-
-
-def _plugin_overrides() -> list[str]:
-    """Keep installed plugins from undoing the measurement: no coverage run, no worker processes."""
-    overrides = []
-    if importlib.util.find_spec("pytest_cov") is not None:
-        overrides.append(
-            "--no-cov"
-        )  # it would start its own coverage and write .coverage into the tree
-    if importlib.util.find_spec("xdist") is not None:
-        overrides += ["-n", "0"]  # workers are processes our bookkeeping does not see
-    return overrides
+    return [*options, *extra, *project_env.plugin_overrides()]
 
 
 @dataclass(frozen=True)
