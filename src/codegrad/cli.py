@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from codegrad import __version__
-from codegrad.diff import gitops
+from codegrad.diff import compare, gitops
 from codegrad.errors import ExitCode, UsageError
 from codegrad.fileio import read_json_object, write_atomic
 from codegrad.harden import engine as whole_repo
@@ -24,6 +24,7 @@ from codegrad.refine.apply import apply_fixes
 from codegrad.render import choose_format, jsonout, render, render_hardening, use_color
 from codegrad.review import exit_status, review
 from codegrad.settings import FAIL_LEVELS, FORMATS, Settings, build
+from codegrad.verify import guard, interpreter, project_env
 from codegrad.verify.sandbox import harden_self
 
 
@@ -103,6 +104,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     out.add_argument(
         "--no-progress", "-q", dest="progress", action="store_false", help="no progress lines"
+    )
+    parser.add_argument(
+        "--isolation",
+        help="strict (default): refuse to run the project's code below namespace isolation while a "
+        "token or key is in the environment; allow-weak: run it anyway (also $CODEGRAD_ISOLATION)",
+    )
+    parser.add_argument(
+        "--python",
+        help="the project's interpreter, which runs its tests and codegrad's checks in the sandbox "
+        "(default: $CODEGRAD_PYTHON, else the one codegrad runs on)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
 
@@ -185,7 +196,31 @@ def settings_from_args(args: argparse.Namespace, preset: dict[str, Any] | None =
         if flags.get(name) is None:
             flags[name] = value
     flags["config"] = args.config
-    return build(repo, flags)
+    config = None
+    if args.command == "review":  # the base commit's [tool.codegrad], not the change's
+        from codegrad.diff import trusted_config
+
+        head = args.head or "HEAD"
+        tree = flags.get("tree") or "commit"
+        base = compare.review_base(repo, base=args.base, head=head, tree=tree)
+        if base is not None:  # None: no commit yet, the files on disk are all there is
+            config = trusted_config.for_review(repo, base=base, head=head, config=args.config)
+            if tree != "commit":
+                config = trusted_config.noting_working_tree(repo, config, config=args.config)
+    return build(repo, flags, config=config)
+
+
+def admit(args: argparse.Namespace, settings: Settings) -> None:
+    """Hide the checkout from the sandbox; refuse weak isolation with secrets around (UsageError)."""
+    flag = getattr(args, "isolation", None)
+    chosen = guard.policy(
+        flag or os.environ.get(guard.ENV_POLICY),
+        "--isolation" if flag else guard.ENV_POLICY,
+    )
+    key = ["the LLM API key"] if settings.llm_api_key else []
+    guard.admit(settings.repo, chosen=chosen, strict=False, extra_secrets=key)
+    interpreter.choose(getattr(args, "python", None), "--python")
+    project_env.require()
 
 
 def in_ci(env: Mapping[str, str]) -> bool:
@@ -248,6 +283,7 @@ def write_report(text: str, output: Path | None) -> None:
 def cmd_review(args: argparse.Namespace) -> int:
     settings = review_settings(args, os.environ)
     register_secret(settings.llm_api_key)
+    admit(args, settings)
     show = settings.progress if settings.progress is not None else sys.stderr.isatty()
     progress = Progress(enabled=show)
     outcome = review(settings, progress=progress)
@@ -404,6 +440,7 @@ def harden_main(args: argparse.Namespace) -> int:
     """`codegrad harden`: verify, write the report, return the exit status."""
     settings = _settings(args)
     register_secret(settings.llm_api_key)
+    admit(args, settings)
     if args.max_functions is not None and args.max_functions < 1:
         raise UsageError(f"--max-functions {args.max_functions}: give a whole number of at least 1")
     show = settings.progress if settings.progress is not None else sys.stderr.isatty()

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from codegrad.cli import in_ci, make_parser, review_settings, review_tree
+from codegrad.cli import in_ci, review_tree
 from codegrad.diff.empty import nothing_checked
 from codegrad.errors import UsageError
-from codegrad.settings import DEFAULT_EXCLUDE, Settings
+from codegrad.settings import DEFAULT_EXCLUDE
 
 INCLUDE = ("**/*.py", "*.py")
 
@@ -89,31 +87,3 @@ def test_staged_and_head_together_is_a_usage_error_naming_both() -> None:
 def test_in_ci() -> None:
     assert in_ci({"CI": "True"}) and in_ci({"GITHUB_ACTIONS": "true"})
     assert not in_ci({}) and not in_ci({"CI": " false "})
-
-
-def fast_settings(tmp_path: Path, *flags: str, pyproject: str | None = None) -> Settings:
-    if pyproject is not None:
-        (tmp_path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
-    args = make_parser().parse_args(["review", "--repo", str(tmp_path), "--fast", *flags])
-    return review_settings(args, {})
-
-
-def test_fast_keeps_the_quick_checks_and_lowers_the_limits(tmp_path: Path) -> None:
-    s = fast_settings(tmp_path)
-    assert s.checks == ("docstrings", "properties", "differential")
-    assert (s.max_examples, s.function_timeout, s.tree) == (25, 10.0, "worktree")
-
-
-def test_fast_respects_the_configuration_and_explicit_flags(tmp_path: Path) -> None:
-    config = '[tool.codegrad]\nchecks = ["docstrings", "efficiency"]\nmax-examples = 10\n'
-    s = fast_settings(tmp_path, pyproject=config)
-    assert s.checks == ("docstrings",) and s.max_examples == 10  # never adds, never raises
-    s = fast_settings(tmp_path, "--checks", "efficiency", "--max-examples", "200")
-    assert s.checks == ("efficiency",) and s.max_examples == 200 and s.function_timeout == 10.0
-
-
-def test_fast_with_nothing_left_to_run_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(
-        UsageError, match=r"--fast leaves none of the configured checks \(project-tests\)"
-    ):
-        fast_settings(tmp_path, pyproject='[tool.codegrad]\nchecks = ["project-tests"]\n')

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codegrad.diff import gitops, worktree
+from codegrad.diff import gitops, trusted_config, worktree
 from codegrad.diff.empty import name_list
 from codegrad.diff.worktree import COMMIT
 
@@ -71,6 +71,20 @@ def compare(
     )
 
 
+def review_base(repo: Path, *, base: str | None, head: str, tree: str) -> str | None:
+    """The commit the review will diff from (the one its trusted settings come from), without
+    exporting anything; None before the repository's first commit (nothing to trust yet)."""
+    if tree == COMMIT:
+        return trusted_config.review_base(repo, base, head)
+    head_sha = gitops.commit_or_none(repo, "HEAD")
+    if head_sha is None:
+        return None if not base or base == "HEAD" else gitops.resolve(repo, base)
+    if base:
+        given = gitops.resolve(repo, base)
+        return gitops.merge_base(repo, given, head_sha) or given
+    return local_base(repo, head_sha)[0]
+
+
 def local_base(repo: Path, head: str | None) -> tuple[str, list[str]]:
     """Base for the working tree or index: the merge-base of HEAD with the default branch.
 
@@ -99,12 +113,7 @@ def _commits(
     dest: Path,
 ) -> Compared:
     head_sha = gitops.resolve(repo, head)
-    if base:
-        # like a pull request's diff: from the merge-base of base and head, not from base's tip
-        given = gitops.resolve(repo, base)
-        base_sha = gitops.merge_base(repo, given, head_sha) or given
-    else:
-        base_sha = gitops.default_base(repo, head)
+    base_sha = trusted_config.review_base(repo, base, head)
     notes: list[str] = []
     if head_sha == gitops.commit_or_none(repo, "HEAD"):
         dirty = worktree.dirty_python(repo, head_sha, include, exclude)

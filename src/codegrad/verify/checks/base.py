@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import codegrad
 from codegrad.model import CheckResult, Target, Workspace
+from codegrad.redaction import redact_tree
 from codegrad.settings import Settings
-from codegrad.verify import sandbox
+from codegrad.verify import interpreter, sandbox
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ class RunnerOutput:
 
 
 def codegrad_pythonpath() -> str:
-    """The folder that holds the codegrad package, so runners import it inside the sandbox."""
-    return str(Path(codegrad.__file__).resolve().parent.parent)
+    """A folder with codegrad's runners only (interpreter.runners_path), so the project's interpreter
+    imports them inside the sandbox and nothing else of codegrad's environment."""
+    return interpreter.runners_path()
 
 
 def run_runner(
@@ -74,11 +75,12 @@ def run_runner(
         limits=sandbox.Limits(memory_mb=ctx.settings.memory_mb),
         env={"PYTHONPATH": codegrad_pythonpath(), "PYTHONHASHSEED": "0"},
         writable=[ctx.scratch],
+        readable=ctx.workspace.trees,
     )
     data: dict[str, Any] | None = None
     if result_path.is_file():
         try:
-            loaded = json.loads(sandbox.redact(result_path.read_text(encoding="utf-8")))
+            loaded = redact_tree(json.loads(result_path.read_text(encoding="utf-8")))
             data = loaded if isinstance(loaded, dict) else None
         except (json.JSONDecodeError, UnicodeDecodeError):
             data = None
