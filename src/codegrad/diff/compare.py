@@ -18,9 +18,7 @@ class Compared:
     """Base and head, their exported files, the diff between them, and what the reader should know."""
 
     base: str  # a commit (the empty tree when the repository has no commit yet)
-    head: (
-        str  # the head commit; for the working tree or index, the commit they sit on ("": none yet)
-    )
+    head: str  # the head commit, or the one the working tree or index sits on ("": none yet)
     tree: str  # worktree.COMMIT, WORKTREE or INDEX: what head_root holds
     diff: str
     head_root: Path
@@ -45,17 +43,8 @@ def compare(
         raise ValueError(f"unknown tree {tree!r}; expected one of {worktree.TREES}")
     snap = worktree.snapshot(repo, tree, include=include, exclude=exclude, scratch=dest / "git")
     head_sha = gitops.commit_or_none(repo, "HEAD")
-    notes: list[str] = []
-    if (
-        base and head_sha is None and base == "HEAD"
-    ):  # a hook's `--base HEAD` before the first commit
-        base_sha, notes = worktree.empty_tree(repo), [NO_COMMIT]
-    elif base:
-        given = gitops.resolve(repo, base)
-        base_sha = (gitops.merge_base(repo, given, head_sha) if head_sha else None) or given
-    else:
-        base_sha, why = local_base(repo, head_sha)
-        notes += why
+    found, notes = _local(repo, base, head_sha)
+    base_sha = found or worktree.empty_tree(repo)
     if snap.untracked:
         notes.append(
             f"untracked files included (new Python files in scope): {name_list(snap.untracked)}"
@@ -76,23 +65,25 @@ def review_base(repo: Path, *, base: str | None, head: str, tree: str) -> str | 
     exporting anything; None before the repository's first commit (nothing to trust yet)."""
     if tree == COMMIT:
         return trusted_config.review_base(repo, base, head)
-    head_sha = gitops.commit_or_none(repo, "HEAD")
-    if head_sha is None:
-        return None if not base or base == "HEAD" else gitops.resolve(repo, base)
+    return _local(repo, base, gitops.commit_or_none(repo, "HEAD"))[0]
+
+
+def _local(repo: Path, base: str | None, head: str | None) -> tuple[str | None, list[str]]:
+    """The base commit of a working-tree or index review (None: the empty tree), with notes."""
+    if head is None and (not base or base == "HEAD"):  # no commit yet (a hook's `--base HEAD`)
+        return None, [NO_COMMIT]
     if base:
+        # like a pull request's diff: from the merge-base of base and HEAD, not from base's tip
         given = gitops.resolve(repo, base)
-        return gitops.merge_base(repo, given, head_sha) or given
-    return local_base(repo, head_sha)[0]
+        return (gitops.merge_base(repo, given, head) if head else None) or given, []
+    assert head is not None
+    return local_base(repo, head)
 
 
-def local_base(repo: Path, head: str | None) -> tuple[str, list[str]]:
-    """Base for the working tree or index: the merge-base of HEAD with the default branch.
-
-    That is HEAD itself when the branch has no commits of its own (only the uncommitted changes
-    are reviewed). No default branch sharing history: HEAD, with a note; no commit yet: the empty tree.
-    """
-    if head is None:
-        return worktree.empty_tree(repo), [NO_COMMIT]
+def local_base(repo: Path, head: str) -> tuple[str, list[str]]:
+    """The merge-base of HEAD with the default branch: HEAD itself when the branch has no commits
+    of its own (only the uncommitted changes are reviewed); HEAD with a note when no default
+    branch shares its history."""
     for _name, tip in gitops.default_branch_tips(repo):
         found = gitops.merge_base(repo, head, tip)
         if found is not None:
