@@ -76,9 +76,9 @@ def test_values_from_the_change_cannot_drive_the_terminal() -> None:
         assert "\x1b" not in text and "\x07" not in text and "\r" not in text
         assert "\u202e" not in text
     plain = terminal.render(outcome)
-    assert "ok\\x1b]0;pwned\\x07\\x1b[2J\\x0dhidden\\u202eevil" in plain
-    assert "actual: x\\x1b[31m\\nnext line" in plain
-    assert "pkg/\\x1b[8mstats.py:13:" in plain
+    assert "ok\\u001b]0;pwned\\u0007\\u001b[2J\\nhidden\\u202eevil" in plain
+    assert "actual: x\\u001b[31m\\nnext line" in plain
+    assert "pkg/\\u001b[8mstats.py:13:" in plain
 
 
 def test_clean_and_nothing_checked_summaries() -> None:

@@ -61,17 +61,15 @@ def render(outcome: Outcome, style: Style | None = None) -> str:
 
 
 def safe(text: str) -> str:
-    """One line of text with control, format and separator characters escaped (\\n, \\x1b, \\u202e)."""
-    out = []
-    for ch in gradient.one_line(text):
-        if ch == "\t":
-            out.append(" ")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """One line of text, every control, format, separator or unassigned character shown as
+    \\uXXXX (line breaks as \\n): markup.one_line's escaping, and whatever it lets through."""
+    return "".join(
+        f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _UNSAFE else ch
+        for ch in gradient.one_line(text)
+    )
+
+
+_UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 
 
 def _clip(text: str, limit: int) -> str:
