@@ -18,6 +18,7 @@ from codegrad.fileio import read_json_object, write_atomic
 from codegrad.harden import engine as whole_repo
 from codegrad.harden import shard, testgen, verifycache
 from codegrad.model import INTERNAL_NOTE, Outcome
+from codegrad.preflight import check_output, fix_warnings, stderr_notes
 from codegrad.progress import Progress
 from codegrad.redaction import redact, register_secret
 from codegrad.refine import loop as refine
@@ -210,19 +211,22 @@ def cmd_review(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     register_secret(settings.llm_api_key)
     admit(args, settings)
+    output = check_output(settings.output)  # exit 2 now, not after the review
+    for line in fix_warnings(settings):
+        print(f"codegrad: {line}", file=sys.stderr)
     show = settings.progress if settings.progress is not None else sys.stderr.isatty()
     progress = Progress(enabled=show)
     outcome = review(settings, progress=progress)
     if settings.apply and outcome.fixes:
         for line in refine.apply_fixes(outcome, settings):
             print(line, file=sys.stderr)
-    write_report(render(outcome, settings.format), settings.output)
+    write_report(render(outcome, settings.format), output)
     return _finish(outcome, settings.fail_on)
 
 
 def _finish(outcome: Outcome, fail_on: str) -> int:
-    """The exit status; codegrad's own breaks are also told on stderr."""
-    for note in outcome.internal_errors:
+    """The exit status; codegrad's own breaks and an LLM that failed are also told on stderr."""
+    for note in stderr_notes(outcome.notes):
         print(f"codegrad: {note}", file=sys.stderr)
     return exit_status(outcome, fail_on)
 
@@ -362,6 +366,9 @@ def harden_main(args: argparse.Namespace) -> int:
     admit(args, settings)
     if args.max_functions is not None and args.max_functions < 1:
         raise UsageError(f"--max-functions {args.max_functions}: give a whole number of at least 1")
+    output = check_output(settings.output)  # exit 2 now, not after the run
+    for line in fix_warnings(settings):
+        print(f"codegrad: {line}", file=sys.stderr)
     show = settings.progress if settings.progress is not None else sys.stderr.isatty()
     outcome = whole_repo.harden(
         settings,
@@ -374,7 +381,7 @@ def harden_main(args: argparse.Namespace) -> int:
     if settings.apply and outcome.fixes:
         for line in apply_with_tests(outcome, settings):
             print(line, file=sys.stderr)
-    write_report(render_hardening(outcome, settings.format), settings.output)
+    write_report(render_hardening(outcome, settings.format), output)
     return _finish(outcome, settings.fail_on)
 
 
@@ -405,13 +412,14 @@ def _text(path: Path) -> str:
 
 def merge_main(args: argparse.Namespace) -> int:
     """`codegrad merge`: one report (and optionally one cache) from the shards'."""
+    output = check_output(_optional_path(args.output, "--output"))
     merged = shard.merge([_read_report(p) for p in args.reports])
     outcome = jsonout.from_dict(merged)
     if args.format == "json":
         text = json.dumps(merged, indent=2, sort_keys=True, default=str) + "\n"
     else:
         text = render_hardening(outcome, args.format)
-    write_report(text, _optional_path(args.output, "--output"))
+    write_report(text, output)
     if args.cache_from and not args.cache:
         raise UsageError("--cache-from needs --cache FILE: where to write the merged cache")
     if args.cache:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from codegrad.errors import UsageError
 
@@ -208,6 +209,13 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         raise UsageError(f"{where}: bad format {text!r}; choose from {', '.join(FORMATS)}")
     if name == "fail_on" and text not in FAIL_LEVELS:
         raise UsageError(f"{where}: bad fail level {text!r}; choose from {', '.join(FAIL_LEVELS)}")
+    if name == "llm_base_url" and text.strip():
+        parts = urlsplit(text.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UsageError(
+                f"{where}: LLM base URL {text!r} is not an http(s) URL; give one like "
+                "http://127.0.0.1:8080/v1 or https://api.openai.com/v1"
+            )
     return text
 
 
@@ -273,7 +281,9 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any]:
     if env.get("OPENAI_API_KEY"):
         values["llm_api_key"] = env["OPENAI_API_KEY"]
     if env.get("OPENAI_BASE_URL"):
-        values["llm_base_url"] = env["OPENAI_BASE_URL"]
+        values["llm_base_url"] = _coerce(
+            "llm_base_url", env["OPENAI_BASE_URL"], "environment variable OPENAI_BASE_URL"
+        )
     if env.get("OPENAI_MODEL"):
         values["llm_model"] = env["OPENAI_MODEL"]
     for key, raw in env.items():

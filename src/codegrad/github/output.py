@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from codegrad.github.autofix import verified_fixes
 from codegrad.model import Finding, Outcome, Severity
+from codegrad.preflight import stderr_notes
 from codegrad.redaction import redact
 from codegrad.render import render as review_render
 
@@ -95,6 +96,12 @@ def annotate_findings(log: Log, findings: Sequence[Finding]) -> None:
         )
     if len(findings) > MAX_ANNOTATIONS:
         log.info(f"{len(findings) - MAX_ANNOTATIONS} more finding(s) are in the report")
+
+
+def warn_run_notes(log: Log, notes: Sequence[str]) -> None:
+    """Run notes about an LLM that failed or an internal error, as ::warning:: annotations."""
+    for note in stderr_notes(notes):
+        log.warning(note)
 
 
 # --- runner files --------------------------------------------------------------------------------
