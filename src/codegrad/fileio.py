@@ -12,23 +12,37 @@ from typing import Any
 from codegrad.errors import UsageError
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path through a temp file renamed over it; an existing file keeps its mode.
+def current_umask() -> int:
+    """The process umask, read without changing it where /proc tells it (Linux), else by a
+    set-and-restore round trip."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
-    The parent folder is created if missing; OSError from the file system propagates, and the
-    temp file is removed on any failure.
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to path through a temp file renamed over it.
+
+    An existing file keeps its mode; a new one gets the mode any other new file would get
+    (0666 less the umask), not the temp file's owner-only 0600. The parent folder is created if
+    missing; OSError from the file system propagates, and the temp file is removed on any failure.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        mode: int | None = stat.S_IMODE(path.stat().st_mode)
+        mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
-        mode = None  # a new file: mkstemp's owner-only mode
+        mode = 0o666 & ~current_umask()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
