@@ -62,3 +62,26 @@ def read_json_object(path: Path, what: str, hint: str = "") -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UsageError(f"{what}: not a JSON object{suffix}")
     return data
+
+
+def check_writable(path: Path, what: str) -> Path:
+    """path, expanded, once it is known that write_atomic can write it; else UsageError naming
+    `what` (e.g. "--output FILE") and why: a folder, a missing folder, a folder without write
+    permission or on a read-only file system. Run it before the work whose result goes there."""
+    path = path.expanduser()
+    if path.is_dir():
+        raise UsageError(f"{what}: is a folder; give the path of a file to write")
+    folder = path.parent
+    if not folder.exists():
+        raise UsageError(f"{what}: folder {folder} does not exist; create it first")
+    if not folder.is_dir():
+        raise UsageError(f"{what}: {folder} is not a folder")
+    try:  # the real test: what write_atomic does, a temp file beside the target
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".probe")
+    except OSError as exc:
+        raise UsageError(
+            f"{what}: cannot write in {folder} ({exc.strerror}); choose a folder you can write to"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+    return path

@@ -168,5 +168,8 @@ def test_cli_with_an_unreachable_endpoint_reports_findings_exits_1_and_says_why(
 def test_cli_fix_without_an_llm_says_so_on_stderr(repo: GitRepo) -> None:
     proc = run_cli(repo, "--fix", key=False)
     assert proc.returncode == 1
-    assert proc.stderr.startswith("codegrad: --fix: no LLM is configured (set OPENAI_API_KEY")
+    assert proc.stderr.startswith(
+        "codegrad: --fix asked for, but no LLM is configured (set OPENAI_API_KEY or "
+        "--llm-base-url); the run goes on without refinement\n"
+    )
     assert json.loads(proc.stdout)["fixes"] == []

@@ -12,7 +12,6 @@ from typing import Any, TextIO
 
 from codegrad.github.autofix import verified_fixes
 from codegrad.model import Finding, Outcome, Severity
-from codegrad.preflight import stderr_notes
 from codegrad.redaction import redact
 from codegrad.render import render as review_render
 
@@ -98,9 +97,9 @@ def annotate_findings(log: Log, findings: Sequence[Finding]) -> None:
         log.info(f"{len(findings) - MAX_ANNOTATIONS} more finding(s) are in the report")
 
 
-def warn_run_notes(log: Log, notes: Sequence[str]) -> None:
-    """Run notes about an LLM that failed or an internal error, as ::warning:: annotations."""
-    for note in stderr_notes(notes):
+def warn_llm_failures(log: Log, outcome: Outcome) -> None:
+    """Run notes that say the LLM failed (only the fixes were lost), as ::warning:: annotations."""
+    for note in outcome.llm_failures:
         log.warning(note)
 
 

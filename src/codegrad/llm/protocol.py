@@ -18,9 +18,6 @@ class LLMUnavailable(LLMError):
     out, refusing the key or the model): stop asking it; the verification stands without it."""
 
 
-OUTAGE = "LLM unavailable"  # how run notes about an LLMUnavailable begin
-
-
 @dataclass(frozen=True)
 class Completion:
     """One answer: its text, what it cost, and whether it came from the on-disk cache."""

@@ -19,8 +19,18 @@ from codegrad.fileio import write_atomic
 from codegrad.llm import prompts
 from codegrad.llm.budget import BudgetExceeded, MeteredLLM, Usage
 from codegrad.llm.build import build_client, metered
-from codegrad.llm.protocol import LLM, OUTAGE, LLMError, LLMUnavailable
-from codegrad.model import Evidence, Finding, Fix, Loss, Outcome, Target, Workspace
+from codegrad.llm.protocol import LLM, LLMError, LLMUnavailable
+from codegrad.model import (
+    LLM_BUDGET_NOTE,
+    LLM_OUTAGE,
+    Evidence,
+    Finding,
+    Fix,
+    Loss,
+    Outcome,
+    Target,
+    Workspace,
+)
 from codegrad.progress import Progress, Silent
 from codegrad.refine import extract, outage, patch, powers
 from codegrad.settings import Settings
@@ -295,7 +305,7 @@ def calls_left(llm: LLM) -> int | None:
 def _stop_text(exc: BudgetExceeded | LLMError) -> str:
     if isinstance(exc, BudgetExceeded):
         return f"budget: {exc.reason}"
-    return f"{OUTAGE}: {exc}" if isinstance(exc, LLMUnavailable) else f"LLM error: {exc}"
+    return f"{LLM_OUTAGE}: {exc}" if isinstance(exc, LLMUnavailable) else f"LLM error: {exc}"
 
 
 def consider(
@@ -533,7 +543,7 @@ def refine_all(
             notes.append(outage.note(fix.stop_reason, not_refined=left))
             break
         if fix.stop_reason.startswith("budget"):
-            notes.append(f"LLM budget reached while refining {target.key}: {fix.stop_reason}")
+            notes.append(f"{LLM_BUDGET_NOTE} while refining {target.key}: {fix.stop_reason}")
             break
     return outage.kept(fixes), notes
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from codegrad import gradient
-from codegrad.llm.protocol import OUTAGE
-from codegrad.model import Evidence, Fix
+from codegrad.model import LLM_OUTAGE, Evidence, Fix
 
 KEEPS = "the verification results above do not depend on it"
 
@@ -15,13 +14,13 @@ def reported_outage(evidence: Evidence) -> str | None:
     """Why a check that asked the LLM earlier in this run stopped, when the endpoint was down."""
     for result in evidence.results:
         stopped = result.stats.get("stopped")
-        if isinstance(stopped, str) and stopped.startswith(OUTAGE):
+        if isinstance(stopped, str) and stopped.startswith(LLM_OUTAGE):
             return stopped
     return None
 
 
 def is_outage(fix: Fix) -> bool:
-    return fix.stop_reason.startswith(OUTAGE)
+    return fix.stop_reason.startswith(LLM_OUTAGE)
 
 
 def note(reason: str, *, not_refined: int) -> str:
@@ -29,7 +28,7 @@ def note(reason: str, *, not_refined: int) -> str:
     left = gradient.plural(
         not_refined, "function with findings was", "functions with findings were"
     )
-    reason = reason if reason.startswith(OUTAGE) else f"{OUTAGE}: {reason}"
+    reason = reason if reason.startswith(LLM_OUTAGE) else f"{LLM_OUTAGE}: {reason}"
     return f"{reason}. No fixes were attempted after it: {left} not refined; {KEEPS}."
 
 

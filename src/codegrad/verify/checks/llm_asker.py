@@ -8,7 +8,8 @@ import json
 from codegrad.errors import UsageError
 from codegrad.llm.budget import BudgetExceeded
 from codegrad.llm.build import build_client
-from codegrad.llm.protocol import LLM, OUTAGE, LLMError, LLMUnavailable
+from codegrad.llm.protocol import LLM, LLMError, LLMUnavailable
+from codegrad.model import LLM_OUTAGE
 from codegrad.settings import Settings
 from codegrad.verify.checks import llm_proposals as lp
 
@@ -51,7 +52,7 @@ class Asker:
                 self.stopped = f"LLM budget reached: {exc.reason}"
                 return self.stopped
             except LLMUnavailable as exc:
-                self.stopped = f"{OUTAGE}: {exc}"
+                self.stopped = f"{LLM_OUTAGE}: {exc}"
                 return self.stopped
             except LLMError as exc:
                 self.failures.append(str(exc))
@@ -74,4 +75,4 @@ def make_client(settings: Settings) -> LLM | str:
     try:
         return build_client(settings, max_attempts=2)
     except UsageError as exc:
-        return f"{OUTAGE}: {exc}"
+        return f"{LLM_OUTAGE}: {exc}"
