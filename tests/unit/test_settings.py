@@ -128,7 +128,6 @@ def test_refinement_flags_reach_the_settings(tmp_path: Path) -> None:
         ("checks = 5", 'checks: expected a list of strings, like checks = ["a", "b"]'),
         ("include = [1, 2]", "include: expected a list of strings"),
         ('complexity-bounds = "O(n)"', "complexity-bounds: expected a table of function name"),
-        ("llm-prices = { m = 1 }", "model 'm' needs [input, output] USD per 1M tokens"),
     ],
 )
 def test_a_value_of_the_wrong_type_names_the_key_and_the_type_wanted(
@@ -140,16 +139,9 @@ def test_a_value_of_the_wrong_type_names_the_key_and_the_type_wanted(
     assert message in str(info.value) and "invalid literal" not in str(info.value)
 
 
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        ("tool = 3\n", "`tool` must be a table ([tool.codegrad]), not 3 (a whole number)"),
-        ('[tool]\ncodegrad = "on"\n', "[tool.codegrad] must be a table, not the string 'on'"),
-    ],
-)
-def test_a_tool_section_that_is_not_a_table_is_a_usage_error(
-    tmp_path: Path, body: str, message: str
-) -> None:
+def test_a_codegrad_section_that_is_not_a_table_is_a_usage_error(tmp_path: Path) -> None:
+    body = '[tool]\ncodegrad = "on"\n'
+    message = "[tool.codegrad] must be a table, not the string 'on'"
     write_pyproject(tmp_path, body)
     with pytest.raises(UsageError, match=re.escape(message)):
         build(tmp_path, {}, env={})
@@ -157,6 +149,14 @@ def test_a_tool_section_that_is_not_a_table_is_a_usage_error(
     config.write_text(body)
     with pytest.raises(UsageError, match=re.escape(message)):
         build(tmp_path, {"config": str(config)}, env={})
+
+
+def test_prices_from_the_environment_name_the_model_with_a_bad_pair(tmp_path: Path) -> None:
+    env = {"CODEGRAD_LLM_PRICES": '{"m": 1}'}
+    with pytest.raises(UsageError, match=re.escape("model 'm' needs [input, output] USD per 1M")):
+        build(tmp_path, {}, env=env)
+    env = {"CODEGRAD_LLM_PRICES": '{"m": [0.15, 0.6]}'}
+    assert build(tmp_path, {}, env=env).llm_prices == {"m": (0.15, 0.6)}
 
 
 def test_strings_from_the_environment_are_still_parsed_and_bad_ones_named(tmp_path: Path) -> None:
