@@ -14,10 +14,10 @@ from typing import Any
 from codegrad import __version__
 from codegrad.diff import compare, gitops
 from codegrad.errors import ExitCode, UsageError
-from codegrad.fileio import read_json_object, write_atomic
+from codegrad.fileio import check_writable, read_json_object, write_atomic
 from codegrad.harden import engine as whole_repo
 from codegrad.harden import shard, testgen, verifycache
-from codegrad.model import INTERNAL_NOTE, Outcome
+from codegrad.model import INTERNAL_NOTE, NO_LLM_NOTE, Outcome
 from codegrad.progress import Progress
 from codegrad.redaction import redact, register_secret
 from codegrad.refine.apply import apply_fixes
@@ -284,6 +284,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     settings = review_settings(args, os.environ)
     register_secret(settings.llm_api_key)
     admit(args, settings)
+    output = _prepare(settings)
     show = settings.progress if settings.progress is not None else sys.stderr.isatty()
     progress = Progress(enabled=show)
     outcome = review(settings, progress=progress)
@@ -297,13 +298,24 @@ def cmd_review(args: argparse.Namespace) -> int:
         color=use_color(to_terminal=to_terminal, no_color=os.environ.get("NO_COLOR")),
         verbose=args.verbose,
     )
-    write_report(text, settings.output)
+    write_report(text, output)
     return _finish(outcome, settings.fail_on)
 
 
+def _prepare(settings: Settings) -> Path | None:
+    """Before the run: exit 2 now for an --output that cannot be written (not after the run);
+    say on stderr that --fix has no LLM. Returns the output path."""
+    output = (
+        check_writable(settings.output, f"--output {settings.output}") if settings.output else None
+    )
+    if settings.fix and not settings.llm_configured:
+        print(f"codegrad: {NO_LLM_NOTE}; the run goes on without refinement", file=sys.stderr)
+    return output
+
+
 def _finish(outcome: Outcome, fail_on: str) -> int:
-    """The exit status; codegrad's own breaks are also told on stderr."""
-    for note in outcome.internal_errors:
+    """The exit status; codegrad's own breaks and an LLM that failed are also told on stderr."""
+    for note in (*outcome.internal_errors, *outcome.llm_failures):
         print(f"codegrad: {note}", file=sys.stderr)
     return exit_status(outcome, fail_on)
 
@@ -443,6 +455,7 @@ def harden_main(args: argparse.Namespace) -> int:
     admit(args, settings)
     if args.max_functions is not None and args.max_functions < 1:
         raise UsageError(f"--max-functions {args.max_functions}: give a whole number of at least 1")
+    output = _prepare(settings)
     show = settings.progress if settings.progress is not None else sys.stderr.isatty()
     outcome = whole_repo.harden(
         settings,
@@ -455,7 +468,7 @@ def harden_main(args: argparse.Namespace) -> int:
     if settings.apply and outcome.fixes:
         for line in apply_with_tests(outcome, settings):
             print(line, file=sys.stderr)
-    write_report(render_hardening(outcome, settings.format), settings.output)
+    write_report(render_hardening(outcome, settings.format), output)
     return _finish(outcome, settings.fail_on)
 
 
@@ -486,13 +499,15 @@ def _text(path: Path) -> str:
 
 def merge_main(args: argparse.Namespace) -> int:
     """`codegrad merge`: one report (and optionally one cache) from the shards'."""
+    output = _optional_path(args.output, "--output")
+    output = check_writable(output, f"--output {args.output}") if output else None
     merged = shard.merge([_read_report(p) for p in args.reports])
     outcome = jsonout.from_dict(merged)
     if args.format == "json":
         text = json.dumps(merged, indent=2, sort_keys=True, default=str) + "\n"
     else:
         text = render_hardening(outcome, args.format)
-    write_report(text, _optional_path(args.output, "--output"))
+    write_report(text, output)
     if args.cache_from and not args.cache:
         raise UsageError("--cache-from needs --cache FILE: where to write the merged cache")
     if args.cache:

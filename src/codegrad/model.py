@@ -11,6 +11,10 @@ from typing import Any
 
 INTERNAL_NOTE = "internal error"  # a run-level note that starts so is a break in codegrad itself
 NO_LLM_NOTE = "--fix asked for, but no LLM is configured (set OPENAI_API_KEY or --llm-base-url)"
+# An LLM endpoint that failed for the whole run (unreachable, 5xx/429 after every retry, timeouts,
+# a refused key or model): stop reasons and notes about it start so; the findings stand without it.
+LLM_OUTAGE = "LLM unavailable"
+LLM_BUDGET_NOTE = "LLM budget reached"
 
 
 class Severity(str, enum.Enum):
@@ -270,6 +274,11 @@ class Outcome:
     def internal_errors(self) -> tuple[str, ...]:
         """The notes that report a break in codegrad itself (they make the exit status 3)."""
         return tuple(n for n in self.notes if n.startswith(INTERNAL_NOTE))
+
+    @property
+    def llm_failures(self) -> tuple[str, ...]:
+        """The notes that say the LLM failed or its budget ran out (only fixes were lost)."""
+        return tuple(n for n in self.notes if LLM_OUTAGE in n or LLM_BUDGET_NOTE in n)
 
 
 def worst(findings: Sequence[Finding]) -> Severity | None:

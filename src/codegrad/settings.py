@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from codegrad.errors import UsageError
 
@@ -148,10 +149,7 @@ AT_LEAST_ONE = frozenset({"candidates_per_step"})
 
 def _coerce(name: str, value: Any, where: str) -> Any:
     """Convert a raw config/env/flag value to the field's type, or raise UsageError naming it."""
-    spec = _FIELD_TYPES[name]
-    default: Any = spec.default
-    if default is dataclasses.MISSING and spec.default_factory is not dataclasses.MISSING:
-        default = spec.default_factory()  # type: ignore[operator]
+    default = _default(name)
     try:
         if name in ("include", "exclude", "checks"):
             items = value.split(",") if isinstance(value, str) else list(value)
@@ -172,7 +170,7 @@ def _coerce(name: str, value: Any, where: str) -> Any:
                 value = json.loads(value)
             if not isinstance(value, Mapping):
                 raise TypeError("a table of model -> [input, output] USD per 1M tokens")
-            return {str(k): (float(v[0]), float(v[1])) for k, v in value.items()}
+            return {str(k): _price_pair(k, v) for k, v in value.items()}
         if isinstance(default, bool) or name in ("fix", "apply", "progress"):
             if isinstance(value, bool):
                 return value
@@ -207,7 +205,7 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         raise
     except (TypeError, ValueError, IndexError, KeyError) as exc:
         raise UsageError(
-            f"{where}: bad value {value!r} for {name.replace('_', '-')}: {exc}"
+            f"{where}: bad value {value!r} for {name.replace('_', '-')}: {_reason(exc)}"
         ) from None
     if name == "format" and text not in FORMATS:
         raise UsageError(f"{where}: bad format {text!r}; choose from {', '.join(FORMATS)}")
@@ -215,7 +213,82 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         raise UsageError(f"{where}: bad tree {text!r}; choose from {', '.join(TREES)}")
     if name == "fail_on" and text not in FAIL_LEVELS:
         raise UsageError(f"{where}: bad fail level {text!r}; choose from {', '.join(FAIL_LEVELS)}")
+    if name == "llm_base_url" and text.strip():
+        parts = urlsplit(text.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UsageError(
+                f"{where}: LLM base URL {text!r} is not an http(s) URL; give one like "
+                "http://127.0.0.1:8080/v1 or https://api.openai.com/v1"
+            )
     return text
+
+
+def _default(name: str) -> Any:
+    spec = _FIELD_TYPES[name]
+    if spec.default is dataclasses.MISSING and spec.default_factory is not dataclasses.MISSING:
+        return spec.default_factory()
+    return spec.default
+
+
+def _price_pair(model: Any, pair: Any) -> tuple[float, float]:
+    numbers = isinstance(pair, (list, tuple)) and len(pair) == 2
+    if not numbers or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in pair):
+        raise TypeError(
+            f"model {model!r} needs [input, output] USD per 1M tokens, like [0.15, 0.6]"
+        )
+    return float(pair[0]), float(pair[1])
+
+
+def _reason(exc: Exception) -> str:
+    """Why a value did not convert, in words (not Python's "invalid literal for int()")."""
+    text = str(exc)
+    if "invalid literal for int()" in text:
+        return "expected a whole number"
+    if "could not convert string to float" in text:
+        return "expected a number"
+    return text
+
+
+_LISTS = ("include", "exclude", "checks")
+_TABLES = {"complexity_bounds": 'a table of function name = bound, like { "pkg.mod.f" = "O(n)" }'}
+
+
+def _toml_kind(value: Any) -> str:
+    """How a TOML value reads in a message: "the string 'ten'", "the list [1]", "true (a boolean)"."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"{value!r} ({'a whole number' if isinstance(value, int) else 'a decimal number'})"
+    if isinstance(value, list):
+        return f"the list {value!r}"[:120]
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
+
+
+def _expected_toml(name: str, value: Any) -> str | None:
+    """What a [tool.codegrad] value should have been, when its TOML type is wrong (else None)."""
+    key = name.replace("_", "-")
+    if name in _LISTS:
+        if isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            return None
+        return f'a list of strings, like {key} = ["a", "b"]'
+    if name in _TABLES:
+        return None if isinstance(value, dict) else _TABLES[name]
+    default = _default(name)
+    if isinstance(default, bool) or name in ("fix", "apply", "progress"):
+        return None if isinstance(value, bool) else f"true or false, like {key} = true"
+    if isinstance(default, int) or name in ("budget_calls", "budget_tokens"):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else f"a whole number, like {key} = {default if default else 100}"
+    if isinstance(default, float) or name == "budget_usd":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if ok else f"a number, like {key} = {default if default else 1.5}"
+    return None if isinstance(value, str) else f'a string, like {key} = "..."'
 
 
 @dataclass(frozen=True)
@@ -238,7 +311,7 @@ def parse_config(text: str, where: str) -> dict[str, Any]:
     tool = data.get("tool", {})
     table = tool.get("codegrad", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
-        raise UsageError(f"{where}: [tool.codegrad] must be a table")
+        raise UsageError(f"{where}: [tool.codegrad] must be a table, not {_toml_kind(table)}")
     return table
 
 
@@ -270,7 +343,11 @@ def from_config(table: Mapping[str, Any], where: str) -> dict[str, Any]:
                 f"known keys: {', '.join(sorted(_CONFIG_KEYS))}"
             )
         name = key.replace("-", "_")
-        values[name] = _coerce(name, raw_value, f"{where} [tool.codegrad] {raw_key}")
+        place = f"{where} [tool.codegrad] {raw_key}"
+        expected = _expected_toml(name, raw_value)
+        if expected is not None:
+            raise UsageError(f"{place}: expected {expected}; got {_toml_kind(raw_value)}")
+        values[name] = _coerce(name, raw_value, place)
     return values
 
 
@@ -280,7 +357,9 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any]:
     if env.get("OPENAI_API_KEY"):
         values["llm_api_key"] = env["OPENAI_API_KEY"]
     if env.get("OPENAI_BASE_URL"):
-        values["llm_base_url"] = env["OPENAI_BASE_URL"]
+        values["llm_base_url"] = _coerce(
+            "llm_base_url", env["OPENAI_BASE_URL"], "environment variable OPENAI_BASE_URL"
+        )
     if env.get("OPENAI_MODEL"):
         values["llm_model"] = env["OPENAI_MODEL"]
     for key, raw in env.items():

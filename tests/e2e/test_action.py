@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import pytest
 
 from fakes.github_server import FakeGitHub
 from helpers_git import GitRepo, make_repo
+from helpers_schemas import report_schema, sarif_schema, schema_errors
 
 TOKEN = "ghs_e2e_token_abcdef0123456789"
 OPENAI_KEY = "sk-e2e-openai-key-0123456789"
@@ -236,4 +238,36 @@ def test_a_secret_that_the_code_prints_is_redacted_from_comments_logs_and_report
     assert any("***" in body for body in repo.fake.bodies())
     for path in (repo.tmp / "codegrad-report").iterdir():
         assert OPENAI_KEY not in path.read_text(), path
+    _no_secrets(run, repo.fake)
+
+
+@needs_review
+def test_an_unreachable_llm_still_publishes_review_summary_reports_and_outputs(
+    repo: Repo,
+) -> None:
+    with socket.socket() as sock:  # free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    head = repo.pull(BROKEN)
+
+    run = repo.run(head, auto_fix="suggest", llm_base_url=url)
+
+    assert run.code == 1, run.out  # the finding decides, not the outage
+    [comment] = repo.fake.review_comments
+    assert comment["path"] == "shapes.py" and "double(2)" in comment["body"]
+    [summary] = repo.fake.issue_comments
+    assert "1 finding" in summary["body"]
+    assert (
+        "LLM unavailable" in summary["body"] and "cannot reach the LLM endpoint" in summary["body"]
+    )
+    assert "::warning::codegrad: LLM unavailable: cannot reach the LLM endpoint" in run.out
+    assert "LLM unavailable" in run.summary and "double(2)" in run.summary
+    assert "findings<<" in run.outputs and "fixes<<" in run.outputs
+    reports = repo.tmp / "codegrad-report"
+    data = json.loads((reports / "report.json").read_text())
+    assert schema_errors(data, report_schema()) == []
+    assert data["summary"]["findings"] == 1 and data["fixes"] == []
+    assert any("LLM unavailable" in note for note in data["notes"])
+    log = json.loads((reports / "report.sarif").read_text())
+    assert schema_errors(log, sarif_schema()) == [] and log["runs"][0]["results"]
     _no_secrets(run, repo.fake)

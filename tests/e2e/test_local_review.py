@@ -19,7 +19,8 @@ import pytest
 
 from builders import assert_golden
 from fakes.openai_server import FakeOpenAI
-from helpers_git import GitRepo
+from helpers_git import GitRepo, make_repo
+from helpers_schemas import report_schema, schema_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED = Path(__file__).parent / "recorded"
@@ -76,7 +77,9 @@ def floor_instead_of_rounding(repo: GitRepo) -> Path:
 
 
 def report(proc: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    """The JSON report on stdout, checked against docs/report-schema.json as a consumer would."""
     data: dict[str, object] = json.loads(proc.stdout)
+    assert schema_errors(data, report_schema()) == []
     return data
 
 
@@ -278,3 +281,20 @@ def test_terminal_format_in_a_terminal_with_and_without_no_color(demo: GitRepo) 
     assert "    reproducer:\n" in verbose and "    gradient:\n" in verbose
     piped = codegrad(demo.path, *QUICK)  # not a terminal: markdown, no colour
     assert piped.stdout.startswith("## codegrad:") and "\x1b[" not in piped.stdout
+
+
+def test_before_the_first_commit_every_staged_function_is_new(tmp_path: Path) -> None:
+    fresh = make_repo(tmp_path, "fresh")
+    fresh.write(
+        "calc.py",
+        'def double(x: int) -> int:\n    """Twice.\n\n    >>> double(2)\n    4\n    """\n'
+        "    return x + 3\n",
+    )
+    fresh.git("add", "calc.py")
+    proc = codegrad(fresh.path, "--staged", "--format", "json", *QUICK)
+    data = report(proc)
+    assert proc.returncode == 1, proc.stderr
+    assert data["head"] == "" and data["tree"] == "index"
+    assert data["base"] == fresh.git("hash-object", "-t", "tree", "/dev/null").strip()
+    assert ("double", "docstrings", "bug") in bugs(data)
+    assert any("no commit yet" in str(n) for n in data["notes"])  # type: ignore[attr-defined]

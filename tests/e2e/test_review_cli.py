@@ -109,6 +109,11 @@ def test_clean_change_exits_0(tmp_path: Path) -> None:
         (["--format", "html"], None, "html"),
         ([], "[tool.codegrad]\nmax-exampels = 5\n", "max-exampels"),
         ([], '[tool.codegrad]\nfail-on = "sometimes"\n', "sometimes"),
+        (
+            [],
+            '[tool.codegrad]\nmax-examples = "ten"\n',
+            "[tool.codegrad] max-examples: expected a whole number, like max-examples = 100",
+        ),
         (["--fail-on", "error", "--max-examples", "-3"], None, "-3"),
     ],
 )
@@ -126,6 +131,58 @@ def test_usage_errors_exit_2_naming_the_bad_value(
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert needle in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _small_change(tmp_path: Path) -> Path:
+    repo = make_repo(tmp_path)
+    repo.write("m.py", 'def f():\n    """One.\n\n    >>> f()\n    1\n    """\n    return 1\n')
+    repo.commit("base")
+    repo.write("m.py", repo.path.joinpath("m.py").read_text().replace("return 1", "return 2"))
+    repo.commit("head")
+    return repo.path
+
+
+@pytest.mark.parametrize("where", ["a folder", "a missing folder"])
+def test_an_unwritable_output_exits_2_before_the_review_starts(tmp_path: Path, where: str) -> None:
+    repo = _small_change(tmp_path)
+    output = tmp_path if where == "a folder" else tmp_path / "nowhere" / "r.json"
+    proc = codegrad(
+        "review", "--repo", str(repo), "--base", "HEAD~1", "--progress", "--output", str(output)
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"codegrad: error: --output {output}: ")
+    assert "diff" not in proc.stderr and "[" not in proc.stderr  # no progress: nothing ran
+
+
+def test_the_output_file_gets_the_users_umask_like_any_new_file(tmp_path: Path) -> None:
+    repo = _small_change(tmp_path)
+    output = tmp_path / "report.sarif"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "codegrad",
+            "review",
+            "--repo",
+            str(repo),
+            "--base",
+            "HEAD~1",
+            "--checks",
+            "docstrings",
+            "--format",
+            "sarif",
+            "--output",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        preexec_fn=lambda: os.umask(0o022),  # noqa: PLW1509 - a umask is all it sets
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert oct(output.stat().st_mode & 0o777) == oct(0o644)
+    assert json.loads(output.read_text())["runs"][0]["results"]
 
 
 def test_not_a_repository_exits_2(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from codegrad.llm.budget import Budget, BudgetExceeded, MeteredLLM, PriceTable
 from codegrad.llm.build import build_client
 from codegrad.llm.cache import CachedLLM
 from codegrad.llm.openai_client import PLACEHOLDER_KEY, OpenAIClient
-from codegrad.llm.protocol import LLMError
+from codegrad.llm.protocol import LLMError, LLMUnavailable
 from codegrad.refine.extract import extract_function
 from codegrad.settings import Settings
 from fakes.openai_server import FakeOpenAI
@@ -118,14 +118,14 @@ def test_500_twice_then_success_backs_off_exponentially(fake_openai: FakeOpenAI)
 def test_500_until_attempts_run_out_is_an_llm_error(fake_openai: FakeOpenAI) -> None:
     for _ in range(3):
         fake_openai.enqueue(status=502, message="bad gateway")
-    with pytest.raises(LLMError, match=r"failed after 3 attempts .*HTTP 502: bad gateway"):
+    with pytest.raises(LLMUnavailable, match=r"failed after 3 attempts .*HTTP 502: bad gateway"):
         client(fake_openai).complete(MESSAGES)
     assert len(fake_openai.completions) == 3
 
 
-def test_401_is_a_usage_error_without_the_key(fake_openai: FakeOpenAI) -> None:
+def test_401_makes_the_endpoint_unavailable_and_hides_the_key(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(status=401, message=f"Incorrect API key provided: {KEY}")
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(LLMUnavailable) as info:
         client(fake_openai).complete(MESSAGES)
     text = str(info.value)
     assert "refused the API key" in text and "HTTP 401" in text and fake_openai.base_url in text
@@ -133,15 +133,15 @@ def test_401_is_a_usage_error_without_the_key(fake_openai: FakeOpenAI) -> None:
     assert len(fake_openai.completions) == 1  # not retried
 
 
-def test_403_is_a_usage_error(fake_openai: FakeOpenAI) -> None:
+def test_403_makes_the_endpoint_unavailable(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(status=403, message="project has no access")
-    with pytest.raises(UsageError, match="HTTP 403: project has no access"):
+    with pytest.raises(LLMUnavailable, match="HTTP 403: project has no access"):
         client(fake_openai).complete(MESSAGES)
 
 
 def test_404_names_the_model_and_url(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(status=404, message="The model `gpt-9` does not exist")
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(LLMUnavailable) as info:
         client(fake_openai, model="gpt-9").complete(MESSAGES)
     assert "'gpt-9'" in str(info.value) and fake_openai.base_url in str(info.value)
 
@@ -171,7 +171,7 @@ def test_connection_refused_names_the_url() -> None:
     url = f"http://127.0.0.1:{port}/v1"
     sleeps = Sleeps()
     llm = OpenAIClient(model="m", base_url=url, timeout=2, max_attempts=2, sleep=sleeps)
-    with pytest.raises(UsageError, match=f"cannot reach the LLM endpoint {url}"):
+    with pytest.raises(LLMUnavailable, match=f"cannot reach the LLM endpoint {url}"):
         llm.complete(MESSAGES)
     assert len(sleeps.waits) == 1
 
@@ -323,7 +323,7 @@ def test_key_goes_only_to_the_endpoint(
     caplog.set_level("DEBUG")
     llm = build_client(settings, sleep=Sleeps())
     llm.complete(MESSAGES)
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(LLMUnavailable) as info:
         llm.complete([{"role": "user", "content": "again"}])
     assert [r.headers["authorization"] for r in fake_openai.completions] == [f"Bearer {KEY}"] * 3
     assert all(KEY not in json.dumps(r.body) for r in fake_openai.completions)

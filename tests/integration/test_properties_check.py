@@ -345,3 +345,33 @@ def test_generators_are_consumed(tmp_path: Path) -> None:
     )
     finding = one(result)
     assert finding.kind is Kind.CRASH and finding.input == "inverses([0])"
+
+
+def test_traceback_paths_are_repository_paths_so_sarif_links_them(tmp_path: Path) -> None:
+    """A file in a subfolder: the traceback names `pkg/stats.py`, and SARIF relates its lines."""
+    from codegrad.model import Evidence, Outcome
+    from codegrad.render import sarif
+
+    head = tmp_path / "head"
+    (head / "pkg").mkdir(parents=True)
+    text = "def mean(xs: list[int]) -> float:\n    total = sum(xs)\n    return total / len(xs)\n"
+    (head / "pkg" / "stats.py").write_text(text)
+    targets = changes.all_functions("pkg/stats.py", text)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    ctx = CheckContext(
+        settings=FAST,
+        workspace=Workspace(head_root=head),
+        scratch=scratch,
+        deadline=time.monotonic() + 120,
+    )
+    result = PropertiesCheck().run(targets, ctx)
+    finding = one(result)
+    assert finding.traceback[-1] == "pkg/stats.py:3: return total / len(xs)"
+    outcome = Outcome(
+        base=None, head="h", targets=tuple(targets), evidence=Evidence(tuple(targets), (result,))
+    )
+    [entry] = sarif.to_dict(outcome)["runs"][0]["results"]
+    [related] = entry["relatedLocations"]
+    assert related["physicalLocation"]["artifactLocation"]["uri"] == "pkg/stats.py"
+    assert related["physicalLocation"]["region"]["startLine"] == 3

@@ -15,6 +15,7 @@ from codegrad import render
 from codegrad.errors import UsageError
 from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Severity, Target
 from codegrad.render import jsonout, markdown, sarif
+from helpers_schemas import report_schema, sarif_schema, schema_errors
 
 RECORDED = Path(__file__).parent / "recorded"
 CHECKS = ("project-tests", "docstrings", "properties", "differential", "efficiency")
@@ -272,6 +273,7 @@ FIX_FIELDS |= {"remaining", "tokens", "cost_usd"}
 
 def test_json_carries_summary_findings_and_fixes() -> None:
     data = json.loads(jsonout.render(build_outcome()))
+    assert schema_errors(data, report_schema()) == []
     assert (data["version"], data["tool"], data["base"], data["head"]) == (
         1,
         "codegrad",
@@ -335,6 +337,7 @@ def test_json_round_trip_keeps_findings_on_unknown_functions() -> None:
     outcome = build_outcome((stray,))
     data = jsonout.to_dict(outcome)
     assert [t["synthetic"] for t in data["targets"] if t["path"] == "pkg/gone.py"] == [True]
+    assert schema_errors(data, report_schema()) == []
     back = jsonout.from_dict(data)
     assert back.findings == (stray,)
     assert {t.key for t in back.targets} == {t.key for t in outcome.targets}
@@ -360,6 +363,7 @@ def test_from_dict_names_what_is_wrong(mutate: Any, message: str) -> None:
 
 def test_json_for_a_clean_outcome_has_a_clean_verdict() -> None:
     data = jsonout.to_dict(clean_outcome())
+    assert schema_errors(data, report_schema()) == []
     assert data["summary"]["verdict"] == "clean"
     assert data["findings"] == [] and data["fixes"] == []
 
@@ -370,7 +374,8 @@ LEVELS = {"none", "note", "warning", "error"}
 
 
 def validate_sarif(log: dict[str, Any]) -> None:
-    """The SARIF 2.1.0 properties GitHub code scanning requires, checked by hand."""
+    """The official SARIF 2.1.0 schema, then the properties GitHub code scanning requires."""
+    assert schema_errors(log, sarif_schema()) == []
     assert log["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json"
     assert log["version"] == "2.1.0"
     assert isinstance(log["runs"], list) and len(log["runs"]) == 1

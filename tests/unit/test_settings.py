@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,67 @@ def test_bad_env_and_flag_values(tmp_path: Path) -> None:
 def test_refinement_flags_reach_the_settings(tmp_path: Path) -> None:
     settings = build(tmp_path, {"candidates_per_step": 3, "temperature": 0.3}, env={})
     assert (settings.candidates_per_step, settings.temperature) == (3, 0.3)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            'max-examples = "ten"',
+            "[tool.codegrad] max-examples: expected a whole number, like max-examples = 100; "
+            "got the string 'ten'",
+        ),
+        ("max-examples = 2.5", "max-examples: expected a whole number"),
+        ("max-examples = true", "max-examples: expected a whole number"),
+        ('budget-seconds = "900"', "budget-seconds: expected a number, like budget-seconds = 900"),
+        ('critic = "yes"', "critic: expected true or false, like critic = true"),
+        ("test-command = 5", 'test-command: expected a string, like test-command = "..."'),
+        ("checks = 5", 'checks: expected a list of strings, like checks = ["a", "b"]'),
+        ("include = [1, 2]", "include: expected a list of strings"),
+        ('complexity-bounds = "O(n)"', "complexity-bounds: expected a table of function name"),
+    ],
+)
+def test_a_value_of_the_wrong_type_names_the_key_and_the_type_wanted(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    write_pyproject(tmp_path, f"[tool.codegrad]\n{line}\n")
+    with pytest.raises(UsageError) as info:
+        build(tmp_path, {}, env={})
+    assert message in str(info.value) and "invalid literal" not in str(info.value)
+
+
+def test_a_codegrad_section_that_is_not_a_table_is_a_usage_error(tmp_path: Path) -> None:
+    body = '[tool]\ncodegrad = "on"\n'
+    message = "[tool.codegrad] must be a table, not the string 'on'"
+    write_pyproject(tmp_path, body)
+    with pytest.raises(UsageError, match=re.escape(message)):
+        build(tmp_path, {}, env={})
+    config = tmp_path / "ci.toml"
+    config.write_text(body)
+    with pytest.raises(UsageError, match=re.escape(message)):
+        build(tmp_path, {"config": str(config)}, env={})
+
+
+def test_prices_from_the_environment_name_the_model_with_a_bad_pair(tmp_path: Path) -> None:
+    env = {"CODEGRAD_LLM_PRICES": '{"m": 1}'}
+    with pytest.raises(UsageError, match=re.escape("model 'm' needs [input, output] USD per 1M")):
+        build(tmp_path, {}, env=env)
+    env = {"CODEGRAD_LLM_PRICES": '{"m": [0.15, 0.6]}'}
+    assert build(tmp_path, {}, env=env).llm_prices == {"m": (0.15, 0.6)}
+
+
+def test_strings_from_the_environment_are_still_parsed_and_bad_ones_named(tmp_path: Path) -> None:
+    assert build(tmp_path, {}, env={"CODEGRAD_MAX_EXAMPLES": "12"}).max_examples == 12
+    with pytest.raises(UsageError) as info:
+        build(tmp_path, {}, env={"CODEGRAD_MAX_EXAMPLES": "ten"})
+    assert str(info.value) == (
+        "environment variable CODEGRAD_MAX_EXAMPLES: bad value 'ten' for max-examples: "
+        "expected a whole number"
+    )
+
+
+def test_a_base_url_that_is_not_http_is_refused_before_the_run(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--llm-base-url: LLM base URL 'localhost:8080' is not"):
+        build(tmp_path, {"llm_base_url": "localhost:8080"}, env={})
+    with pytest.raises(UsageError, match="environment variable OPENAI_BASE_URL"):
+        build(tmp_path, {}, env={"OPENAI_BASE_URL": "ftp://x"})

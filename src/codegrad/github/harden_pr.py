@@ -326,6 +326,7 @@ def run(
         outcome = harden(settings)
     paths = write_reports(outcome, ctx.report_dir)
     annotate_findings(log, outcome.findings)
+    action_output.warn_llm_failures(log, outcome)
     status_lines: list[str] = []
     pull_url = ""
     if not autofix.verified_fixes(outcome):

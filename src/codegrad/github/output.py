@@ -97,6 +97,12 @@ def annotate_findings(log: Log, findings: Sequence[Finding]) -> None:
         log.info(f"{len(findings) - MAX_ANNOTATIONS} more finding(s) are in the report")
 
 
+def warn_llm_failures(log: Log, outcome: Outcome) -> None:
+    """Run notes that say the LLM failed (only the fixes were lost), as ::warning:: annotations."""
+    for note in outcome.llm_failures:
+        log.warning(note)
+
+
 # --- runner files --------------------------------------------------------------------------------
 
 

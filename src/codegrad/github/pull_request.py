@@ -25,6 +25,7 @@ from codegrad.github.output import (
     annotate_findings,
     outcome_outputs,
     redact_json,
+    warn_llm_failures,
     write_outputs,
     write_reports,
     write_summary,
@@ -132,6 +133,7 @@ def review_pull_request(
     )
     paths = write_reports(outcome, ctx.report_dir)
     annotate_findings(log, outcome.findings)
+    warn_llm_failures(log, outcome)
     files = read_diff(api, log)
     status_lines: list[str] = []
     result = fix_commit(ctx, inputs, pull, outcome, api, log)

@@ -14,7 +14,7 @@ import openai
 
 from codegrad.errors import UsageError
 from codegrad.llm.budget import CHARS_PER_TOKEN, PriceTable, estimate_tokens
-from codegrad.llm.protocol import Completion, LLMError
+from codegrad.llm.protocol import Completion, LLMError, LLMUnavailable
 from codegrad.redaction import redact, register_secret
 
 log = logging.getLogger("codegrad.llm")  # the LLM's log, under its name from before the split
@@ -64,6 +64,11 @@ def backoff(attempt: int, *, base: float, cap: float, rng: random.Random) -> flo
     """Exponential backoff with equal jitter: half fixed, half random, never over cap."""
     delay = min(cap, base * 2.0 ** (attempt - 1))
     return delay / 2 + rng.uniform(0, delay / 2)
+
+
+def attempts(count: int) -> str:
+    """ "1 attempt", "3 attempts": how the retry log and the final error count them."""
+    return f"{count} attempt{'' if count == 1 else 's'}"
 
 
 def _server_message(exc: openai.APIStatusError) -> str:
@@ -152,12 +157,12 @@ class OpenAIClient:
                     continue
                 raise LLMError(self._describe(exc, "rejected the request")) from None
             except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-                raise UsageError(
+                raise LLMUnavailable(
                     f"the LLM endpoint {self.base_url} refused the API key (HTTP {exc.status_code}: "
                     f"{redact(_server_message(exc))}); check OPENAI_API_KEY / CODEGRAD_LLM_API_KEY"
                 ) from None
             except openai.NotFoundError as exc:
-                raise UsageError(
+                raise LLMUnavailable(
                     f"the LLM endpoint {self.base_url} does not serve model {self.model!r} "
                     f"(HTTP 404: {redact(_server_message(exc))}); check llm-model and llm-base-url"
                 ) from None
@@ -167,22 +172,22 @@ class OpenAIClient:
                     raise LLMError(self._describe(exc, "failed")) from None
                 wait = self._wait(exc, attempt)
                 if attempt >= self.max_attempts or wait is None:
-                    raise LLMError(
-                        self._describe(exc, f"failed after {attempt} attempts")
+                    raise LLMUnavailable(
+                        self._describe(exc, f"failed after {attempts(attempt)}")
                     ) from None
                 self._retrying(f"HTTP {exc.status_code}", attempt, wait)
             except openai.APITimeoutError:
                 if attempt >= self.max_attempts:
-                    raise LLMError(
+                    raise LLMUnavailable(
                         f"the LLM endpoint {self.base_url} did not answer within {self.timeout:g}s "
-                        f"({attempt} attempts); raise llm-timeout or check the server"
+                        f"({attempts(attempt)}); raise llm-timeout or check the server"
                     ) from None
                 self._retrying("timeout", attempt, self._backoff(attempt))
             except openai.APIConnectionError as exc:
                 if attempt >= self.max_attempts:
                     cause = redact(str(exc.__cause__ or exc))
-                    raise UsageError(
-                        f"cannot reach the LLM endpoint {self.base_url} ({cause}; {attempt} attempts); "
+                    raise LLMUnavailable(
+                        f"cannot reach the LLM endpoint {self.base_url} ({cause}; {attempts(attempt)}); "
                         "check llm-base-url / OPENAI_BASE_URL and that the server is running"
                     ) from None
                 self._retrying("connection error", attempt, self._backoff(attempt))
@@ -255,13 +260,14 @@ class OpenAIClient:
         return backoff(attempt, base=self.backoff_base, cap=self.backoff_max, rng=self._rng)
 
     def _retrying(self, why: str, attempt: int, wait: float) -> None:
+        """Log the attempt that failed (counted as the final error counts them), then wait."""
         log.warning(
-            "LLM: %s from %s; retrying in %.1fs (attempt %d of %d)",
+            "LLM: attempt %d of %d failed (%s from %s); retrying in %.1fs",
+            attempt,
+            self.max_attempts,
             why,
             self.base_url,
             wait,
-            attempt + 1,
-            self.max_attempts,
         )
         self._sleep(wait)
 

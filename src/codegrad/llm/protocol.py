@@ -13,6 +13,11 @@ class LLMError(Exception):
     """The endpoint could not give an answer (after retries); the loop stops refining, the review goes on."""
 
 
+class LLMUnavailable(LLMError):
+    """The endpoint cannot serve this run at all (unreachable, failing after every retry, timing
+    out, refusing the key or the model): stop asking it; the verification stands without it."""
+
+
 @dataclass(frozen=True)
 class Completion:
     """One answer: its text, what it cost, and whether it came from the on-disk cache."""

@@ -18,10 +18,19 @@ from codegrad.diff import changes
 from codegrad.llm import prompts
 from codegrad.llm.budget import BudgetExceeded, MeteredLLM, Usage
 from codegrad.llm.build import build_client, metered
-from codegrad.llm.protocol import LLM, LLMError
-from codegrad.model import Evidence, Finding, Fix, Loss, Target, Workspace
+from codegrad.llm.protocol import LLM, LLMError, LLMUnavailable
+from codegrad.model import (
+    LLM_BUDGET_NOTE,
+    LLM_OUTAGE,
+    Evidence,
+    Finding,
+    Fix,
+    Loss,
+    Target,
+    Workspace,
+)
 from codegrad.progress import Progress, Silent
-from codegrad.refine import extract, patch, powers
+from codegrad.refine import extract, outage, patch, powers
 from codegrad.settings import Settings
 from codegrad.verify import engine
 
@@ -292,7 +301,9 @@ def calls_left(llm: LLM) -> int | None:
 
 
 def _stop_text(exc: BudgetExceeded | LLMError) -> str:
-    return f"budget: {exc.reason}" if isinstance(exc, BudgetExceeded) else f"LLM error: {exc}"
+    if isinstance(exc, BudgetExceeded):
+        return f"budget: {exc.reason}"
+    return f"{LLM_OUTAGE}: {exc}" if isinstance(exc, LLMUnavailable) else f"LLM error: {exc}"
 
 
 def consider(
@@ -466,6 +477,10 @@ def refine_all(
     Returns the fixes and run-level notes (a budget hit and the like)."""
     progress = progress or Silent()
     notes: list[str] = []
+    pending = [t for t in evidence.targets if _to_refine(evidence, t)]
+    down = outage.reported_outage(evidence)
+    if down is not None and pending:  # an earlier check found the endpoint down: do not wait again
+        return [], [outage.note(down, not_refined=len(pending))]
     client = build_client(settings) if llm is None else metered(llm, settings)
     options = Options(
         max_iterations=settings.max_iterations,
@@ -476,11 +491,9 @@ def refine_all(
     )
     ran = [r.check for r in evidence.results]
     checks = engine.make_checks(settings.checks)
-    fixes = []
-    for target in evidence.targets:
-        findings = [f for f in evidence.for_target(target) if f.level.rank >= 2]
-        if not findings:
-            continue
+    fixes: list[Fix] = []
+    for number, target in enumerate(pending):
+        findings = _to_refine(evidence, target)
         progress.step(f"refining {target.qualname} ({len(findings)} finding(s))")
         file_source = (workspace.head_root / target.path).read_text(encoding="utf-8")
 
@@ -498,25 +511,42 @@ def refine_all(
             return ev.for_target(candidate)
 
         refused: list[str] = []
-        fix = refine_target(
-            target,
-            findings,
-            file_source=file_source,
-            llm=client,
-            verify=verify,
-            scratch=scratch,
-            head_root=workspace.head_root,
-            options=options,
-            ran_checks=ran,
-            settings=settings,
-            refused=refused,
-        )
+        try:
+            fix = refine_target(
+                target,
+                findings,
+                file_source=file_source,
+                llm=client,
+                verify=verify,
+                scratch=scratch,
+                head_root=workspace.head_root,
+                options=options,
+                ran_checks=ran,
+                settings=settings,
+                refused=refused,
+            )
+        except Exception as exc:  # noqa: BLE001 - refinement must never cost the review its results
+            log.exception("refining %s failed", target.key)
+            notes.append(
+                f"internal error while refining {target.key}: {type(exc).__name__}: {exc}; "
+                f"refinement stopped, {outage.KEEPS}"
+            )
+            break
         digest = hashlib.sha256((workspace.head_root / target.path).read_bytes()).hexdigest()
         fixes.append(replace(fix, file_sha256=digest))  # the version --apply needs
         notes.extend(
             f"refused a candidate fix for {target.key}: {why}" for why in dict.fromkeys(refused)
         )
-        if fix.stop_reason.startswith("budget"):
-            notes.append(f"LLM budget reached while refining {target.key}: {fix.stop_reason}")
+        if outage.is_outage(fix):
+            left = len(pending) - number - (1 if fix.diff else 0)
+            notes.append(outage.note(fix.stop_reason, not_refined=left))
             break
-    return fixes, notes
+        if fix.stop_reason.startswith("budget"):
+            notes.append(f"{LLM_BUDGET_NOTE} while refining {target.key}: {fix.stop_reason}")
+            break
+    return outage.kept(fixes), notes
+
+
+def _to_refine(evidence: Evidence, target: Target) -> list[Finding]:
+    """The findings refinement works on: warning level and above."""
+    return [f for f in evidence.for_target(target) if f.level.rank >= 2]

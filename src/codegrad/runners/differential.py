@@ -120,7 +120,7 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
                 "args": hypo.arg_reprs(params, difference.args, difference.kwargs),
                 "base": difference.base.describe(),
                 "head": difference.head.describe(),
-                "traceback": hypo.frames(difference.head.error, head.file)
+                "traceback": hypo.frames(difference.head.error, head.file, head.path)
                 if difference.head.error
                 else [],
                 "reproduces": isinstance(again, Difference),

@@ -149,6 +149,7 @@ class Loaded:
     fn: Callable[..., Any]
     label: str  # "f" or "C().m"
     file: Path
+    path: str = ""  # the file's repository path, as tracebacks show it
 
 
 def load(root: Path, path: str, qualname: str, construct: str | None) -> Loaded:
@@ -167,12 +168,13 @@ def load(root: Path, path: str, qualname: str, construct: str | None) -> Loaded:
         def fresh(*args: Any, **kwargs: Any) -> Any:
             return method(owner(), *args, **kwargs)
 
-        return Loaded(fresh, f"{construct}().{qualname.rsplit('.', 1)[-1]}", file)
-    return Loaded(fn, qualname, file)
+        return Loaded(fresh, f"{construct}().{qualname.rsplit('.', 1)[-1]}", file, path)
+    return Loaded(fn, qualname, file, path)
 
 
-def frames(error: BaseException, file: Path) -> list[str]:
-    """Traceback lines inside the target's file: "path:line: code"."""
+def frames(error: BaseException, file: Path, shown: str = "") -> list[str]:
+    """Traceback lines inside the target's file: "path:line: code", path as `shown` (the
+    repository path) or else the file's name."""
     out = []
     for frame in traceback.extract_tb(error.__traceback__):
         try:
@@ -180,7 +182,7 @@ def frames(error: BaseException, file: Path) -> list[str]:
         except OSError:
             inside = False
         if inside:
-            out.append(f"{file.name}:{frame.lineno}: {(frame.line or '').strip()}")
+            out.append(f"{shown or file.name}:{frame.lineno}: {(frame.line or '').strip()}")
     return out[-8:]
 
 

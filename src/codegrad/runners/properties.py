@@ -209,7 +209,9 @@ def _report(
         "args": hypo.arg_reprs(params, found.args, found.kwargs),
         "outcome": problem.outcome.describe(),
         "detail": problem.detail,
-        "traceback": hypo.frames(problem.outcome.error, fn.file) if problem.outcome.error else [],
+        "traceback": hypo.frames(problem.outcome.error, fn.file, fn.path)
+        if problem.outcome.error
+        else [],
         "reproduces": again is not None and again.prop == problem.prop,
         "from_example": found.from_example,
     }

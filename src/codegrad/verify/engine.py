@@ -64,6 +64,9 @@ def run_checks(
             continue
         log.info("%s done in %.1fs", check.name, time.monotonic() - started)
         results.append(result)
+        stopped = result.stats.get("stopped")
+        if isinstance(stopped, str) and stopped:  # e.g. llm-checks when the LLM is down
+            broken.append(f"{check.name} stopped early: {stopped}; the functions left were skipped")
     return results, broken
 
 

@@ -8,7 +8,8 @@ import json
 from codegrad.errors import UsageError
 from codegrad.llm.budget import BudgetExceeded
 from codegrad.llm.build import build_client
-from codegrad.llm.protocol import LLM, LLMError
+from codegrad.llm.protocol import LLM, LLMError, LLMUnavailable
+from codegrad.model import LLM_OUTAGE
 from codegrad.settings import Settings
 from codegrad.verify.checks import llm_proposals as lp
 
@@ -50,8 +51,8 @@ class Asker:
             except BudgetExceeded as exc:
                 self.stopped = f"LLM budget reached: {exc.reason}"
                 return self.stopped
-            except UsageError as exc:
-                self.stopped = f"LLM unavailable: {exc}"
+            except LLMUnavailable as exc:
+                self.stopped = f"{LLM_OUTAGE}: {exc}"
                 return self.stopped
             except LLMError as exc:
                 self.failures.append(str(exc))
@@ -74,4 +75,4 @@ def make_client(settings: Settings) -> LLM | str:
     try:
         return build_client(settings, max_attempts=2)
     except UsageError as exc:
-        return f"LLM unavailable: {exc}"
+        return f"{LLM_OUTAGE}: {exc}"

@@ -50,7 +50,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from codegrad.model import CheckResult, Finding, Target
+from codegrad.model import LLM_OUTAGE, CheckResult, Finding, Target
 from codegrad.verify.checks import llm_proposals as lp
 from codegrad.verify.checks.base import CheckContext
 from codegrad.verify.checks.llm_asker import Asker, make_client
@@ -82,7 +82,8 @@ class LLMChecksCheck:
         skipped: dict[str, str] = {}
         client = make_client(ctx.settings)
         if isinstance(client, str):
-            return CheckResult(check=NAME, skipped={t.key: client for t in targets})
+            stopped = {"stopped": client} if client.startswith(LLM_OUTAGE) else {}
+            return CheckResult(check=NAME, skipped={t.key: client for t in targets}, stats=stopped)
         asker = Asker(client, ctx.settings.llm_model)
         plans: list[Plan] = []
         for target in targets:
