@@ -21,13 +21,21 @@ FORMATS = ("markdown", "json", "sarif")
 FAIL_LEVELS = ("note", "warning", "error", "never")
 ALL_CHECKS = (
     "project-tests",
+    "recorded",
     "docstrings",
     "properties",
     "differential",
     "efficiency",
     "llm-checks",
 )
-DEFAULT_CHECKS = ("project-tests", "docstrings", "properties", "differential", "efficiency")
+DEFAULT_CHECKS = (
+    "project-tests",
+    "recorded",
+    "docstrings",
+    "properties",
+    "differential",
+    "efficiency",
+)
 DEFAULT_EXCLUDE = (
     "tests/**",
     "test/**",

@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ class Outcome:
     value: Any = None
     error: BaseException | None = None
     timed_out: bool = False
+    iterated: str | None = None  # the returned one-shot iterator's type; value holds its items
 
     @property
     def ok(self) -> bool:
@@ -49,7 +50,10 @@ class Outcome:
                 "raised": type(self.error).__name__,
                 "message": _message(self.error),
             }
-        return {"value": values.describe(self.value), "literal": _literal_repr(self.value)}
+        described = {"value": values.describe(self.value), "literal": _literal_repr(self.value)}
+        if self.iterated:
+            described["iterated"] = self.iterated
+        return described
 
 
 def _message(error: BaseException, limit: int = 300) -> str:
@@ -81,7 +85,7 @@ def same(a: Outcome, b: Outcome) -> bool:
             and b.error is not None
             and values.exception_signature(a.error) == values.exception_signature(b.error)
         )
-    return values.equivalent(a.value, b.value)
+    return (a.iterated is None) == (b.iterated is None) and values.equivalent(a.value, b.value)
 
 
 def allowed(error: BaseException, names: list[str]) -> bool:
@@ -89,23 +93,43 @@ def allowed(error: BaseException, names: list[str]) -> bool:
     return any(cls.__name__ in names for cls in type(error).__mro__)
 
 
+def one_shot(value: Any) -> bool:
+    """A returned iterator whose items are the result (generators, map, zip, islice, ...).
+
+    The reproducers consume them the same way: `list(itertools.islice(result, GENERATOR_LIMIT))`.
+    """
+    if inspect.isgenerator(value):
+        return True
+    kind = type(value)
+    return kind.__module__ in ("builtins", "itertools") and isinstance(value, Iterator)
+
+
 def call(
-    fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], timeout: float
+    fn: Callable[..., Any],
+    args: list[Any],
+    kwargs: dict[str, Any],
+    timeout: float,
+    *,
+    copy_args: bool = True,
 ) -> Outcome:
-    """Call fn on copies of the arguments with a wall-clock limit; never raises for fn's failures."""
-    args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+    """Call fn (on copies of the arguments unless told otherwise) with a wall-clock limit; a returned
+    one-shot iterator is consumed (its body runs only then); never raises for fn's failures."""
+    if copy_args:
+        args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
     previous = signal.signal(signal.SIGALRM, guard.on_alarm)
     try:
         try:
             signal.setitimer(signal.ITIMER_REAL, timeout)
+            iterated = None
             with guard.quiet():
                 value = fn(*args, **kwargs)
                 if inspect.iscoroutine(value):
                     value = asyncio.run(value)
-                if inspect.isgenerator(value):  # a generator's body only runs when consumed
+                if one_shot(value):
+                    iterated = type(value).__name__
                     value = list(itertools.islice(value, GENERATOR_LIMIT))
             signal.setitimer(signal.ITIMER_REAL, 0)
-            return Outcome(value=value)
+            return Outcome(value=value, iterated=iterated)
         except guard.Alarm:
             return Outcome(timed_out=True)
         except (OutOfTime, KeyboardInterrupt):

@@ -57,7 +57,56 @@ def equivalent(
         if a.keys() != b.keys():
             return False
         return all(equivalent(a[k], b[k], rel_tol, abs_tol, _depth + 1) for k in a)
-    return _plain_eq(a, b)
+    if _plain_eq(a, b):
+        return True
+    if twins(a, b) or (type(a) is type(b) and _identity_eq(type(a))):
+        return _same_state(a, b, rel_tol, abs_tol, _depth)
+    return False
+
+
+def twins(a: Any, b: Any) -> bool:
+    """Objects of two versions of the same class (base's and head's copy of a module)."""
+    ta, tb = type(a), type(b)
+    return ta is not tb and ta.__qualname__ == tb.__qualname__ and ta.__name__ == tb.__name__
+
+
+def _identity_eq(kind: type) -> bool:
+    return getattr(kind, "__eq__", None) is object.__eq__
+
+
+def state(value: Any) -> dict[str, Any] | None:
+    """An object's attributes (its __dict__ and __slots__), or None when it has neither."""
+    out: dict[str, Any] = {}
+    found = False
+    attrs = getattr(value, "__dict__", None)
+    if isinstance(attrs, dict):
+        out.update(attrs)
+        found = True
+    for kind in type(value).__mro__:
+        slots = kind.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            found = True
+            try:
+                out[name] = object.__getattribute__(value, name)
+            except AttributeError:
+                continue
+    return out if found else None
+
+
+def _same_state(a: Any, b: Any, rel_tol: float, abs_tol: float, depth: int) -> bool:
+    """Structural equality: same class name and equivalent attributes (enum members by name)."""
+    if _is_enum(a) or _is_enum(b):
+        return _is_enum(a) and _is_enum(b) and a.name == b.name
+    sa, sb = state(a), state(b)
+    if sa is None or sb is None:
+        return False
+    return equivalent(sa, sb, rel_tol, abs_tol, depth + 1)
+
+
+def _is_enum(value: Any) -> bool:
+    return any(k.__name__ == "Enum" and k.__module__ == "enum" for k in type(value).__mro__)
 
 
 def _plain_eq(a: Any, b: Any) -> bool:

@@ -26,6 +26,7 @@ def make_checks(names: Sequence[str]) -> list[Check]:
     from codegrad.verify.checks.llm_checks import LLMChecksCheck
     from codegrad.verify.checks.project_tests import ProjectTestsCheck
     from codegrad.verify.checks.properties import PropertiesCheck
+    from codegrad.verify.checks.recorded import RecordedCheck
 
     available: dict[str, type] = {
         "docstrings": DocstringsCheck,
@@ -33,6 +34,7 @@ def make_checks(names: Sequence[str]) -> list[Check]:
         "differential": DifferentialCheck,
         "efficiency": EfficiencyCheck,
         "project-tests": ProjectTestsCheck,
+        "recorded": RecordedCheck,  # after project-tests: both run the project's suite
         "llm-checks": LLMChecksCheck,  # last: it waits on the LLM; builds its client from the settings
     }
     order = list(available)

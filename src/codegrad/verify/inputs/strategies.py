@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import math
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -298,14 +298,19 @@ def plan_def(
     *,
     drop_first: bool = False,
     construct: str | None = None,
+    extra: Mapping[str, Sequence[Any]] | None = None,
 ) -> ArgPlan | Skip:
-    """The plan for one parsed def (also used for round-trip partners)."""
+    """The plan for one parsed def (also used for round-trip partners).
+
+    extra: more known-good values per parameter name (e.g. recorded in the project's tests).
+    """
     found = _example_args(node, docstring, drop_first)
     examples = _bound_examples(_parameters(node, drop_first), found)
     params: list[ParamPlan] = []
     guessed: str | None = None
     for param in _parameters(node, drop_first):
         values = [v for e in examples for v in e.get(param.name, [])]
+        values += [v for v in (extra or {}).get(param.name, ()) if v not in values]
         if not values and docstring:
             values = mined_values(docstring, param.name)
         made = _param_plan(param, values, docstring)

@@ -1,0 +1,52 @@
+"""pytest plugin (`-p codegrad.runners.record_plugin`): record the changed functions' calls during the run.
+
+Reads the targets from $CODEGRAD_RECORD_SPEC, appends calls to $CODEGRAD_RECORD_OUT (JSON lines), and
+stops the session early once every target has all the calls it may keep (when the spec asks).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codegrad.runners.recorder import Recorder
+
+_STATE: dict[str, Any] = {"recorder": None, "stop": False}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    spec_path, out = os.environ.get("CODEGRAD_RECORD_SPEC"), os.environ.get("CODEGRAD_RECORD_OUT")
+    if not spec_path or not out:
+        return
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    _STATE["recorder"] = Recorder(spec, Path(out))
+    _STATE["stop"] = bool(spec.get("stop_when_full"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    recorder = _STATE["recorder"]
+    if recorder is not None:
+        recorder.install_pending()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    recorder = _STATE["recorder"]
+    if recorder is not None:
+        recorder.install_pending()
+        recorder.test = item.nodeid
+    yield
+    if recorder is not None and _STATE["stop"] and recorder.full():
+        item.session.shouldstop = "codegrad recorded all the calls it keeps"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    recorder = _STATE["recorder"]
+    if recorder is not None:
+        _STATE["recorder"] = None
+        recorder.close()
