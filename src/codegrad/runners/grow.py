@@ -76,11 +76,18 @@ def _build(
     return args, kwargs
 
 
+class _Undecodable(Exception):
+    """A pooled value could not be rebuilt on this side."""
+
+
 def _run(
     replayer: Replayer, side: Any, target: dict[str, Any], draw: Draw, trace: bool
 ) -> tuple[hypo.Outcome, list[Any], set[int]]:
     with side.active():
-        args, kwargs = _build(replayer, side, target, draw)
+        try:
+            args, kwargs = _build(replayer, side, target, draw)
+        except Exception:  # noqa: BLE001 - whatever the project's classes raise
+            raise _Undecodable() from None
         if not trace:
             return hypo.call(side.fn, args, kwargs, replayer.timeout, copy_args=False), args, set()
         with replayer.tracer.tracing() as hit:
@@ -114,7 +121,7 @@ def grow(
             if base.timed_out or (base.error is not None and not hypo.allowed(base.error, allowed)):
                 hypo.reject()  # outside the domain: base does not handle it
             head, head_args, hit = _run(replayer, replayer.head, target, draw, True)
-        except (valuecodec.Unencodable, ValueError, TypeError, AttributeError, ImportError):
+        except _Undecodable:
             hypo.reject()
         grown.stats["in_domain"] += 1
         reached = bool(hit) or not replayer.tracer.measurable
@@ -207,6 +214,7 @@ def _as_call(replayer: Replayer, target: dict[str, Any], draw: Draw) -> dict[str
     with replayer.base.active():
         try:
             args, kwargs = _build(replayer, replayer.base, target, draw)
-            return valuecodec.encode_call(args, kwargs)
+            encoded: dict[str, Any] = valuecodec.encode_call(args, kwargs)
+            return encoded
         except Exception:  # noqa: BLE001 - not encodable: shown without source
             return None

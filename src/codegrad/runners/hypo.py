@@ -155,6 +155,7 @@ class Loaded:
     fn: Callable[..., Any]
     label: str  # "f" or "C().m"
     file: Path
+    raw: Any = None  # the object defined at the qualified name (whose code the tracer looks for)
 
 
 def load(root: Path, path: str, qualname: str, construct: str | None) -> Loaded:
@@ -173,8 +174,8 @@ def load(root: Path, path: str, qualname: str, construct: str | None) -> Loaded:
         def fresh(*args: Any, **kwargs: Any) -> Any:
             return method(owner(), *args, **kwargs)
 
-        return Loaded(fresh, f"{construct}().{qualname.rsplit('.', 1)[-1]}", file)
-    return Loaded(fn, qualname, file)
+        return Loaded(fresh, f"{construct}().{qualname.rsplit('.', 1)[-1]}", file, fn)
+    return Loaded(fn, qualname, file, fn)
 
 
 def frames(error: BaseException, file: Path) -> list[str]:

@@ -45,8 +45,8 @@ class Target:
     file: str
     qualname: str
     kind: str
-    fn: types.FunctionType | None = None
-    copy: types.FunctionType | None = None
+    fn: Any = None  # the function whose code was swapped
+    copy: Any = None  # a function with the original code (what the trampoline calls)
     why_not: str | None = None
     seen: int = 0
     attempts: int = 0

@@ -225,20 +225,21 @@ def _repro(
 # ---------------------------------------------------------------- the runner
 
 
+def _rank(entry: dict[str, Any]) -> int:
+    """0: head raises where base returned; 1: base raised where head returns; 2: other; 3: mutation."""
+    base, head = entry["base"], entry["head"]
+    if "raised" in head and "raised" not in base:
+        return 0
+    if "raised" in base and "raised" not in head:
+        return 1
+    return 2 if "mutated" not in entry else 3
+
+
 def _worst_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Crashes of head first, then dropped rejections, then other changes (one of each kind kept)."""
-
-    def rank(entry: dict[str, Any]) -> int:
-        base, head = entry["base"], entry["head"]
-        if "raised" in head and "raised" not in base:
-            return 0
-        if "raised" in base and "raised" not in head:
-            return 1
-        return 2 if "mutated" not in entry else 3
-
     kept: dict[int, dict[str, Any]] = {}
     for entry in entries:
-        kept.setdefault(rank(entry), entry)
+        kept.setdefault(_rank(entry), entry)
     return [kept[r] for r in sorted(kept)]
 
 
@@ -277,9 +278,11 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
         if verdict.differs:
             differing.append(failure(replayer, target, record, verdict))
     grown = grow.grow(replayer, spec, target, budget) if target.get("grow") else grow.Grown()
+    replayed = _worst_first(differing)
+    best = min((_rank(e) for e in replayed), default=99)
     return {
         "status": "partial" if budget.partial else "ok",
-        "failures": _worst_first(differing) + grown.failures,
+        "failures": replayed + [e for e in grown.failures if _rank(e) < best],
         **counts,
         "measurable": tracer.measurable,
         "grown": grown.stats,

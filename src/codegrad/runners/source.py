@@ -82,7 +82,7 @@ class Writer:
         kind = type(value)
         if values._is_enum(value):
             return f"{self._name(kind)}.{value.name}"
-        if kind.__repr__ is not object.__repr__:
+        if getattr(kind, "__repr__", None) is not object.__repr__:
             shown = self._repr_source(value)
             if shown is not None:
                 return shown

@@ -23,6 +23,7 @@ MAX_NODES = 4000
 MAX_ITEMS = 1000  # items taken from an iterator argument
 _SCALARS = (type(None), bool, int, str)
 _ITERATOR_MODULES = ("builtins", "itertools")
+_TAGS: dict[type, str] = {list: "l", tuple: "t", set: "s", frozenset: "fs"}
 
 
 class Unencodable(Exception):
@@ -57,7 +58,7 @@ class _Encoder:
         self.memo[id(value)] = ident
         self.keep.append(value)
         if kind in (list, tuple, set, frozenset):
-            tag = {list: "l", tuple: "t", set: "s", frozenset: "fs"}[kind]
+            tag = _TAGS[kind]
             return {tag: [self.encode(v, depth + 1) for v in value], "#": ident}
         if kind is dict:
             pairs = [

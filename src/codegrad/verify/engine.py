@@ -13,6 +13,7 @@ from codegrad.errors import UsageError
 from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target, Workspace
 from codegrad.progress import Progress, Silent
 from codegrad.settings import DEFAULT_CHECKS, Settings
+from codegrad.verify import reprocheck
 from codegrad.verify.checks.base import Check, CheckContext
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,15 @@ def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
         )
         evidence = Evidence(
             targets=evidence.targets, results=(_syntax_result(syntax), *evidence.results)
+        )
+        progress.step("reproducers: run on head and base")
+        evidence = reprocheck.confirm(
+            evidence,
+            head_root=head_root,
+            base_root=base_root,
+            scratch=scratch,
+            settings=settings,
+            deadline=deadline,
         )
         fixes: tuple[Fix, ...] = ()
         if settings.fix and settings.llm_configured:

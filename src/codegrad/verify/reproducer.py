@@ -211,12 +211,14 @@ def behaviour_test(
 ) -> str:
     """A plain test pinning the base version's behaviour on the minimal differing input."""
     lines = _header(subject, hypothesis=False, pytest_needed="raised" in base)
+    if base.get("iterated"):
+        lines.insert(2, "import itertools")
     lines.append(f"def {test_name(subject.qualname, 'keeps_base_behaviour')}():")
     lines.append(f"    # base: {outcome_text(base)}; head: {outcome_text(head)}")
     lines.append(
         "    # keep this test if the base behaviour is intended; otherwise update the expected value"
     )
-    shown = f"asyncio.run({call})" if subject.is_async else call
+    shown = consumed(f"asyncio.run({call})" if subject.is_async else call, base)
     literal = base.get("literal")
     if "raised" in base:
         lines += [f"    with pytest.raises({base['raised']}):", f"        {shown}"]

@@ -72,7 +72,12 @@ def run_runner(
         cwd=cwd,
         timeout=ctx.timeout(timeout),
         limits=sandbox.Limits(memory_mb=ctx.settings.memory_mb),
-        env={"PYTHONPATH": codegrad_pythonpath(), "PYTHONHASHSEED": "0"},
+        env={
+            "PYTHONPATH": codegrad_pythonpath(),
+            "PYTHONHASHSEED": "0",
+            # Hypothesis caches its unicode tables there: computed once per review, not per runner
+            "HYPOTHESIS_STORAGE_DIRECTORY": str(ctx.scratch / "hypothesis"),
+        },
         writable=[ctx.scratch],
     )
     data: dict[str, Any] | None = None

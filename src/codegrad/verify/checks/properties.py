@@ -248,6 +248,7 @@ def params_json(plan: strategies.ArgPlan) -> list[dict[str, Any]]:
             "wide": p.wide,
             "keyword": p.keyword,
             "star": p.star,
+            "origin": p.origin,
         }
         for p in plan.params
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import sys
 import time
 from collections.abc import Sequence
@@ -15,10 +14,10 @@ from codegrad.verify.checks import recording
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext
 from codegrad.verify.checks.differential import comparable
-from codegrad.verify.checks.properties import Batch, budgets, raised_types, read_module, run_batched
+from codegrad.verify.checks.properties import Batch, budgets, raised_types, run_batched
 from codegrad.verify.checks.pytest_runs import scan_tree
 from codegrad.verify.checks.recorded_findings import NAME, recorded_finding
-from codegrad.verify.inputs import recorded_calls, strategies
+from codegrad.verify.inputs import recorded_calls, strategies, widening
 
 NOT_PYTEST = "the test command is not pytest: calls cannot be recorded"
 NO_TESTS = "no tests to record calls from"
@@ -61,6 +60,8 @@ def grow_plan(target: Target, calls: Sequence[recorded_calls.Call]) -> dict[str,
             if not recorded_calls.is_plain(encoded) or (receiver and name == names[0]):
                 pools.setdefault(name, []).append(encoded)
     made = strategies.plan_def(node, target.docstring, drop_first=receiver, extra=plain)
+    if isinstance(made, strategies.ArgPlan):
+        made = widening.for_comparison(made, target, drop_first=receiver, more=plain)
     planned = {p.name: p for p in made.params} if isinstance(made, strategies.ArgPlan) else {}
     pool: list[Any] = []
     params: list[dict[str, Any]] = []
@@ -76,26 +77,9 @@ def grow_plan(target: Target, calls: Sequence[recorded_calls.Call]) -> dict[str,
         else:
             continue  # left to its default
         params.append(entry)
-    if receiver and not params or (receiver and params[0]["name"] != names[0]):
+    if (receiver and not params) or (receiver and params[0]["name"] != names[0]):
         return None  # an instance method needs a recorded self
     return {"params": params, "pool": pool} if params else None
-
-
-def changed_constants(target: Target) -> list[Any]:
-    """Literal constants on the changed lines (the diff's own boundary values)."""
-    node = strategies.parse_def(target.source)
-    if node is None:
-        return []
-    offset = target.lineno - node.lineno
-    out: list[Any] = []
-    for sub in ast.walk(node):
-        if (
-            isinstance(sub, ast.Constant)
-            and (getattr(sub, "lineno", 0) + offset) in target.changed_lines
-        ):
-            if isinstance(sub.value, (int, float, str)) and sub.value not in out:
-                out.append(sub.value)
-    return out
 
 
 def target_spec(

@@ -64,6 +64,19 @@ def classify(target: Target, failure: dict[str, Any]) -> tuple[Kind, Severity, s
     return Kind.BEHAVIOUR_CHANGE, Severity.WARNING if removed else Severity.NOTE, what
 
 
+def origin(failure: dict[str, Any]) -> str:
+    """Where the input came from, for the message."""
+    if failure.get("grown"):
+        return "an input grown from the calls the tests make"
+    test = failure.get("test") or "a test"
+    side = failure.get("side")
+    if side == "base":
+        return f"a call base's test {test} makes; head's tests no longer make it"
+    if side == "both":
+        return f"a call the test {test} makes on base and head"
+    return f"a call head's test {test} makes"
+
+
 def _mutation_text(failure: dict[str, Any]) -> str:
     mutated = failure.get("mutated") or {}
     return f"; afterwards the argument is {mutated.get('head')} (base {mutated.get('base')})"
@@ -74,7 +87,7 @@ def recorded_finding(target: Target, failure: dict[str, Any]) -> Finding:
     base, head = failure.get("base", {}), failure.get("head", {})
     kind, severity, what = classify(target, failure)
     base_text, head_text = reproducer.outcome_text(base), reproducer.outcome_text(head)
-    where = failure.get("source") or "a recorded call"
+    where = origin(failure)
     message = f"{what}: {failure['input']} {head_text}, where base {base_text} ({where})"
     if failure.get("mutated"):
         message += _mutation_text(failure)
