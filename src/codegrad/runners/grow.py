@@ -132,7 +132,7 @@ def grow(
         again, again_args, _ = _run(replayer, replayer.base, target, draw, False)
         if not hypo.same(base, again) or not values.equivalent(base_args, again_args):
             hypo.reject()  # base is not deterministic here
-        found.append(_entry(replayer, target, draw, base, head, reached))
+        found.append(_entry(replayer, target, draw, (base, base_args), (head, head_args), reached))
         raise _Found()
 
     @hypothesis_seed(int(spec["seed"]))
@@ -166,46 +166,33 @@ def _entry(
     replayer: Replayer,
     target: dict[str, Any],
     draw: Draw,
-    base: hypo.Outcome,
-    head: hypo.Outcome,
+    base: tuple[hypo.Outcome, list[Any]],
+    head: tuple[hypo.Outcome, list[Any]],
     reached: bool,
 ) -> dict[str, Any]:
+    """The report entry, written like a recorded call's (input and reproducer as source)."""
     from codegrad.runners import replay
 
-    call = _as_call(replayer, target, draw)
-    written = replay.call_source(replayer.base, target, call) if call is not None else None
     again, _, _ = _run(replayer, replayer.head, target, draw, False)
-    entry: dict[str, Any] = {
-        "property": "behaviour-change",
-        "input": written[0] if written else f"{target['qualname']}(<generated arguments>)",
-        "base": base.describe(),
-        "head": head.describe(),
-        "traceback": hypo.frames(head.error, replayer.head.file) if head.error else [],
-        "reproduces": hypo.same(head, again),
-        "from_example": False,
-        "source": "an input grown from the recorded ones",
-        "grown": True,
-        "reached": reached,
-    }
-    if written is not None and base.ok:
-        call_text, writer = written
-        try:
-            expected: str | None = writer.write(base.value)
-        except Exception:  # noqa: BLE001 - no source form
-            expected = None
-        entry["repro"] = {
-            "call": call_text,
-            "expected": expected,
-            "imports": {m: sorted(n) for m, n in writer.imports.items()},
-            "needs_new": writer.needs_new,
-        }
-    elif written is not None:
-        call_text, writer = written
-        entry["repro"] = {
-            "call": call_text,
-            "imports": {m: sorted(n) for m, n in writer.imports.items()},
-            "needs_new": writer.needs_new,
-        }
+    base_run = replay.Run(base[0], base[1], {})
+    head_run = replay.Run(head[0], head[1], {})
+    verdict = replay.Verdict(
+        in_domain=True,
+        reached=reached,
+        base=base_run,
+        head=head_run,
+        differs=True,
+        mutated=hypo.same(base[0], head[0]),
+        reproduces=hypo.same(head[0], again),
+    )
+    call = _as_call(replayer, target, draw)
+    entry = replay.failure(replayer, target, {"call": call or {"args": [], "kwargs": []}}, verdict)
+    entry.update(from_example=False, grown=True, source="an input grown from the recorded ones")
+    if call is None:  # not writable: shown without source, no reproducer
+        entry["input"] = f"{target['qualname']}(<generated arguments>)"
+        entry.pop("repro", None)
+    for key in ("test", "side", "recorded_raised"):
+        entry.pop(key, None)
     return entry
 
 

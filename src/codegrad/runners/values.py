@@ -16,12 +16,25 @@ _REPR.maxset = 20
 
 
 def describe(value: Any, limit: int = 400) -> str:
-    """A short, readable repr (cut at `limit` characters) that never raises."""
+    """A short, readable repr (cut at `limit` characters) that never raises; an object with the
+    default repr (which shows a memory address) is shown by its attributes instead."""
     try:
-        text = _REPR.repr(value)
+        text = _by_state(value) if _default_repr(value) else _REPR.repr(value)
     except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not break the report
         text = f"<{type(value).__name__} with failing repr: {type(exc).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _default_repr(value: Any) -> bool:
+    return getattr(type(value), "__repr__", None) is object.__repr__
+
+
+def _by_state(value: Any) -> str:
+    attrs = state(value)
+    if attrs is None:
+        return f"<{type(value).__qualname__} object>"
+    parts = ", ".join(f"{k}={_REPR.repr(v)}" for k, v in list(attrs.items())[:20])
+    return f"<{type(value).__qualname__} {parts}>"
 
 
 def equivalent(
