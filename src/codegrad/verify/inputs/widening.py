@@ -42,7 +42,15 @@ def changed_constants(target: Target) -> list[Any]:
     changed = set(target.changed_lines)
     out: list[Any] = []
     for sub in ast.walk(node):
-        if not isinstance(sub, ast.Constant) or getattr(sub, "lineno", 0) + offset not in changed:
+        if getattr(sub, "lineno", 0) + offset not in changed:
+            continue
+        if isinstance(sub, ast.UnaryOp) and isinstance(sub.op, ast.USub):
+            operand = sub.operand
+            if isinstance(operand, ast.Constant) and isinstance(operand.value, (int, float)):
+                if -operand.value not in out:
+                    out.append(-operand.value)
+            continue
+        if not isinstance(sub, ast.Constant):
             continue
         value = sub.value
         if (
@@ -160,7 +168,7 @@ def for_comparison(
             params.append(planned)
         elif none_default:
             alternatives = extra or [*NONE_ALTERNATIVES, *constants]
-            wide = _with("st.none()", alternatives, False)
+            wide = f"st.one_of(st.none(), {_sampled(alternatives) or 'st.nothing()'})"
             params.append(
                 ParamPlan(arg.arg, "st.none()", wide, "default", keyword=arg.arg in kwonly)
             )
