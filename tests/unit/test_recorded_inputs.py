@@ -329,3 +329,26 @@ def test_a_reproducer_must_fail_on_head_and_pass_on_base_when_base_behaves() -> 
     assert reprocheck.verdict(new_code, "failed", None, False) is None
     assert not reprocheck.wanted(replace(regression, reproducer="python -m pytest 'a::b'"))
     assert not reprocheck.wanted(replace(regression, check="project-tests"))
+
+
+def test_chained_doctests_are_read_as_examples() -> None:
+    func = target(
+        '''
+        def sort_copy(items):
+            """Sorted copy.
+
+            >>> data = [3, 1, 2]
+            >>> sort_copy(data)
+            [1, 2, 3]
+            >>> data.append(0)
+            >>> sort_copy(data)
+            [0, 1, 2, 3]
+            """
+            return sorted(items)
+        '''
+    )
+    plan = strategies.plan(func)
+    assert isinstance(plan, strategies.ArgPlan)
+    # the first call uses the literal the name holds; after data.append(0) the name is not a literal
+    assert [e.args for e in plan.examples] == [("[3, 1, 2]",)]
+    assert plan.params[0].origin == "examples"

@@ -46,9 +46,9 @@ def changed_constants(target: Target) -> list[Any]:
             continue
         if isinstance(sub, ast.UnaryOp) and isinstance(sub.op, ast.USub):
             operand = sub.operand
-            if isinstance(operand, ast.Constant) and isinstance(operand.value, (int, float)):
-                if -operand.value not in out:
-                    out.append(-operand.value)
+            number = isinstance(operand, ast.Constant) and isinstance(operand.value, (int, float))
+            if number and -operand.value not in out:  # type: ignore[attr-defined]
+                out.append(-operand.value)  # type: ignore[attr-defined]
             continue
         if not isinstance(sub, ast.Constant):
             continue
