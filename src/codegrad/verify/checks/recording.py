@@ -7,6 +7,7 @@ both sides. The recordings are JSON lines in the scratch folder (runners.recorde
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -143,6 +144,34 @@ def _overrides() -> list[str]:
     if importlib.util.find_spec("xdist") is not None:
         out += ["-n", "0"]
     return out
+
+
+_CACHE: dict[tuple[str, str], tuple[frozenset[str], recorded_calls.Recording]] = {}
+
+
+def suite_fingerprint(root: Path) -> str:
+    """A hash of a tree's test files: trees with the same tests make the same calls."""
+    digest = hashlib.sha256()
+    for path, content in sorted(test_files(root).items()):
+        digest.update(path.encode() + b"\0" + hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def record_cached(
+    targets: Sequence[Target], ctx: CheckContext
+) -> tuple[recorded_calls.Recording, list[RecordRun]]:
+    """record(), reused for a tree with the same tests and base (the refinement's candidates: only
+    the function changed, so the tests make the calls they made on head)."""
+    base = str(ctx.workspace.base_root.resolve()) if ctx.workspace.base_root else ""
+    key = (base, suite_fingerprint(ctx.workspace.head_root.resolve()))
+    wanted = frozenset(t.key for t in targets)
+    cached = _CACHE.get(key)
+    if cached is not None and wanted <= cached[0]:
+        return cached[1], []
+    recording, runs = record(targets, ctx)
+    _CACHE.clear()  # one review at a time: keep the latest only
+    _CACHE[key] = (wanted, recording)
+    return recording, runs
 
 
 def record(
