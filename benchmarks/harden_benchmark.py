@@ -28,10 +28,9 @@ TRIAGE = HERE / "harden_triage.json"
 DEFAULT_INCLUDE = {
     "toolz": ["toolz/itertoolz.py", "toolz/dicttoolz.py", "toolz/recipes.py", "toolz/utils.py"],
 }
-# `codegrad harden` through cli_harden until the main CLI wires the sub-command in
 RUNNER = """
 import argparse, sys
-from codegrad.cli_harden import add_harden_arguments, harden_main
+from codegrad.cli import add_harden_arguments, harden_main
 parser = argparse.ArgumentParser()
 add_harden_arguments(parser.add_subparsers(dest="command"))
 sys.exit(harden_main(parser.parse_args(["harden", *sys.argv[1:]])))

@@ -1,6 +1,6 @@
 """The review benchmark (HumanEvalFix) with the LLM-derived checks on: detection and false alarms.
 
-Each task becomes a real git repository and goes through `app.review` with the checks of
+Each task becomes a real git repository and goes through `codegrad.review.review` with the checks of
 review_humanevalfix.py plus "llm-checks", against an OpenAI-compatible endpoint (by default the
 local Qwen2.5-Coder-0.5B from ../shared/tools/local-llm) through the on-disk response cache, so a
 rerun is free and offline once recorded. The LLM sees only signatures and docstrings; the hidden
@@ -63,8 +63,8 @@ def review_case(
     task: dict[str, Any], setting: str, variant: str, llm: dict[str, str]
 ) -> dict[str, Any]:
     """Review one (task, setting, variant) with llm-checks on; summarise findings and LLM use."""
+    from codegrad.review import review
     from codegrad.settings import build
-    from codegrad.verify import engine as app
 
     prompt = task["prompt"]
     head_solution = task["buggy_solution"] if variant == "buggy" else task["canonical_solution"]
@@ -85,7 +85,7 @@ def review_case(
         settings = build(repo, flags, env={})
         started = time.monotonic()
         try:
-            outcome = app.review(settings)
+            outcome = review(settings)
         except Exception as exc:  # noqa: BLE001 - a benchmark row, not a crash
             return {**row, "error": repr(exc)}
         row["seconds"] = round(time.monotonic() - started, 2)

@@ -42,7 +42,7 @@ from codegrad.model import Finding, Target, Workspace  # noqa: E402
 from codegrad.refine import extract, patch
 from codegrad.refine import loop as refine
 from codegrad.settings import Settings  # noqa: E402
-from codegrad.verify import engine as app
+from codegrad.verify import engine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHECKS = ("docstrings", "properties")
@@ -125,7 +125,7 @@ def verify_file(
         (root / "task.py").write_text(file_text)
         scratch = Path(tmp) / "scratch"
         scratch.mkdir()
-        evidence, _ = app.verify(
+        evidence, _ = engine.verify(
             [target],
             settings=settings.replace(checks=checks),
             workspace=Workspace(head_root=root),
@@ -203,7 +203,7 @@ def codegrad_loop(
         def verify(candidate: Target, tree: Path) -> tuple[Finding, ...]:
             sub = scratch / "verify"
             sub.mkdir(exist_ok=True)
-            evidence, _ = app.verify(
+            evidence, _ = engine.verify(
                 [candidate],
                 settings=env.settings.replace(checks=CHECKS),
                 workspace=Workspace(head_root=tree),

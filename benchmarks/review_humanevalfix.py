@@ -1,6 +1,6 @@
 """Verification power of `codegrad review` on HumanEvalFix: detection and false alarms, per check.
 
-Each task becomes a real temporary git repository and goes through `app.review`, the code path of the
+Each task becomes a real temporary git repository and goes through `codegrad.review.review`, the code path of the
 CLI. Settings:
   new-code    base has no task file; head adds prompt + solution. Canonical flagged = false alarm,
               buggy flagged = detection (a finding at the fail level, "error" by default).
@@ -69,8 +69,8 @@ def make_repo(root: Path, base_file: str | None, head_file: str) -> tuple[Path, 
 
 def review_case(task: dict[str, Any], setting: str, variant: str) -> dict[str, Any]:
     """Review one (task, setting, variant) and summarise the findings."""
+    from codegrad.review import review
     from codegrad.settings import build
-    from codegrad.verify import engine as app
 
     prompt = task["prompt"]
     head_solution = task["buggy_solution"] if variant == "buggy" else task["canonical_solution"]
@@ -80,7 +80,7 @@ def review_case(task: dict[str, Any], setting: str, variant: str) -> dict[str, A
         settings = build(repo, {"base": base, "head": head, "checks": ",".join(CHECKS)}, env={})
         started = time.monotonic()
         try:
-            outcome = app.review(settings)
+            outcome = review(settings)
         except Exception as exc:  # noqa: BLE001 - a benchmark row, not a crash
             return {
                 "task": task["task_id"],

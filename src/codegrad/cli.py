@@ -1,8 +1,9 @@
-"""Command line: argument parsing, output writing and exit codes only."""
+"""Command line: `review`, `harden`, `merge` and `action`: argument parsing, report writing, exit codes."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -11,12 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from codegrad import __version__
+from codegrad.diff import gitops
 from codegrad.errors import ExitCode, UsageError
-from codegrad.fileio import write_atomic
+from codegrad.fileio import read_json_object, write_atomic
+from codegrad.harden import engine as whole_repo
+from codegrad.harden import shard, testgen, verifycache
+from codegrad.model import INTERNAL_NOTE, Outcome
+from codegrad.progress import Progress
+from codegrad.redaction import redact, register_secret
+from codegrad.refine import loop as refine
+from codegrad.render import jsonout, render, render_hardening
+from codegrad.review import exit_status, review
 from codegrad.settings import FAIL_LEVELS, FORMATS, Settings, build
-from codegrad.verify.sandbox import harden_self, redact, register_secret
-
-INTERNAL_NOTE = "internal error"
+from codegrad.verify.sandbox import harden_self
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -108,8 +116,6 @@ def make_parser() -> argparse.ArgumentParser:
     )
     review.add_argument("--head", help="head revision (default: HEAD)")
     _add_common(review)
-    from codegrad.cli_harden import add_harden_arguments
-
     add_harden_arguments(sub)
     action = sub.add_parser("action", help="run as a GitHub Action step (reads GITHUB_* variables)")
     action.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -170,31 +176,28 @@ def write_report(text: str, output: Path | None) -> None:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from codegrad.progress import Progress
-    from codegrad.render import render
-    from codegrad.verify import engine as app
-
     settings = settings_from_args(args)
     register_secret(settings.llm_api_key)
     show = settings.progress if settings.progress is not None else sys.stderr.isatty()
     progress = Progress(enabled=show)
-    outcome = app.review(settings, progress=progress)
+    outcome = review(settings, progress=progress)
     if settings.apply and outcome.fixes:
-        from codegrad.refine import loop as refine
-
         for line in refine.apply_fixes(outcome, settings):
             print(line, file=sys.stderr)
     write_report(render(outcome, settings.format), settings.output)
-    status = app.exit_status(outcome, settings.fail_on)
-    if any(note.startswith(INTERNAL_NOTE) for note in outcome.notes):
-        for note in outcome.notes:
-            if note.startswith(INTERNAL_NOTE):
-                print(f"codegrad: {note}", file=sys.stderr)
-        return max(status, ExitCode.INTERNAL)
-    return status
+    return _finish(outcome, settings.fail_on)
+
+
+def _finish(outcome: Outcome, fail_on: str) -> int:
+    """The exit status; codegrad's own breaks are also told on stderr."""
+    for note in outcome.internal_errors:
+        print(f"codegrad: {note}", file=sys.stderr)
+    return exit_status(outcome, fail_on)
 
 
 def cmd_action(args: argparse.Namespace) -> int:
+    # Lazy on purpose: PyGithub is over half of what `codegrad review` would otherwise import
+    # (`python -X importtime -c "import codegrad.cli"`), and only the action talks to GitHub.
     from codegrad.github.action import main as action_main
 
     rest = [a for a in args.rest if a != "--"]
@@ -218,8 +221,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "action":
             return cmd_action(args)
         if args.command in ("harden", "merge"):
-            from codegrad.cli_harden import harden_main, merge_main
-
             return harden_main(args) if args.command == "harden" else merge_main(args)
         parser.error(f"unknown command {args.command!r}")
     except UsageError as exc:
@@ -232,9 +233,159 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("CODEGRAD_DEBUG"):
             raise
         print(
-            f"codegrad: internal error: {type(exc).__name__}: {redact(str(exc))}\n"
+            f"codegrad: {INTERNAL_NOTE}: {type(exc).__name__}: {redact(str(exc))}\n"
             "Please report this at the project's issue tracker (set CODEGRAD_DEBUG=1 for a traceback).",
             file=sys.stderr,
         )
         return ExitCode.INTERNAL
     return ExitCode.OK
+
+
+def add_harden_arguments(subparsers: Any) -> None:
+    """Add the `harden` and `merge` sub-commands to the main parser's subparsers."""
+    harden = subparsers.add_parser(
+        "harden",
+        help="verify the whole repository's functions (riskiest first, incrementally, in shards)",
+    )
+    harden.add_argument("--head", help="the revision to harden (default: HEAD)")
+    harden.add_argument("--shard", metavar="K/N", help="verify only shard K of N (e.g. 1/4)")
+    harden.add_argument(
+        "--cache",
+        metavar="FILE",
+        help="JSON file of earlier verdicts: functions verified before with the same code are skipped",
+    )
+    harden.add_argument(
+        "--max-functions",
+        type=int,
+        metavar="N",
+        help="verify at most N functions (all shards together)",
+    )
+    harden.add_argument(
+        "--include",
+        action="append",
+        metavar="GLOB",
+        help="files to verify (repeatable; replaces the configured include globs)",
+    )
+    harden.add_argument(
+        "--exclude",
+        action="append",
+        metavar="GLOB",
+        help="files to leave out (repeatable; added to the configured exclude globs)",
+    )
+    harden.add_argument(
+        "--coverage",
+        metavar="FILE",
+        help="a coverage.py JSON report (`coverage json --show-contexts`) to rank untested code first",
+    )
+    _add_common(harden)
+    merge = subparsers.add_parser("merge", help="merge the JSON reports of harden shards into one")
+    merge.add_argument("reports", nargs="+", metavar="REPORT.json", help="shard reports (JSON)")
+    merge.add_argument(
+        "--format", choices=FORMATS, default="json", help="report format (default: json)"
+    )
+    merge.add_argument("--output", help="write the merged report to this file (default: stdout)")
+    merge.add_argument(
+        "--fail-on",
+        choices=FAIL_LEVELS,
+        default="error",
+        help="lowest severity that fails (default: error)",
+    )
+    merge.add_argument(
+        "--cache-from",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="the shards' cache files, merged into --cache",
+    )
+    merge.add_argument("--cache", metavar="FILE", help="write the merged cache here")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = settings_from_args(args)
+    changes: dict[str, Any] = {}
+    if getattr(args, "include", None):
+        changes["include"] = _globs(args.include)
+    if getattr(args, "exclude", None):
+        changes["exclude"] = settings.exclude + _globs(args.exclude)
+    return settings.replace(**changes) if changes else settings
+
+
+def _globs(values: list[str]) -> tuple[str, ...]:
+    return tuple(v.strip() for v in values if v.strip())
+
+
+def _optional_path(value: str | None, flag: str, *, must_exist: bool = False) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if must_exist and not path.is_file():
+        raise UsageError(f"{flag} {value}: no such file")
+    return path
+
+
+def harden_main(args: argparse.Namespace) -> int:
+    """`codegrad harden`: verify, write the report, return the exit status."""
+    settings = _settings(args)
+    register_secret(settings.llm_api_key)
+    if args.max_functions is not None and args.max_functions < 1:
+        raise UsageError(f"--max-functions {args.max_functions}: give a whole number of at least 1")
+    show = settings.progress if settings.progress is not None else sys.stderr.isatty()
+    outcome = whole_repo.harden(
+        settings,
+        shard=shard.parse(args.shard) if args.shard else None,
+        cache_path=_optional_path(args.cache, "--cache"),
+        progress=Progress(enabled=show),
+        max_functions=args.max_functions,
+        coverage_path=_optional_path(args.coverage, "--coverage", must_exist=True),
+    )
+    if settings.apply and outcome.fixes:
+        for line in apply_with_tests(outcome, settings):
+            print(line, file=sys.stderr)
+    write_report(render_hardening(outcome, settings.format), settings.output)
+    return _finish(outcome, settings.fail_on)
+
+
+def apply_with_tests(outcome: Outcome, settings: Settings) -> list[str]:
+    """Write the verified fixes and their regression tests into the working tree."""
+    messages = refine.apply_fixes(outcome, settings)
+    repo = settings.repo
+    fixes = [f for f in outcome.fixes if f.verified and f.source in _text(repo / f.path)]
+    paths = gitops.git(repo, "ls-files", "-z").split("\0")
+
+    def read(path: str) -> str | None:
+        file = repo / path
+        return file.read_text(encoding="utf-8") if file.is_file() else None
+
+    for path, text in testgen.files_for(fixes, [p for p in paths if p], read).items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text, encoding="utf-8")
+        messages.append(f"wrote regression tests to {path}")
+    return messages
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def merge_main(args: argparse.Namespace) -> int:
+    """`codegrad merge`: one report (and optionally one cache) from the shards'."""
+    merged = shard.merge([_read_report(p) for p in args.reports])
+    outcome = jsonout.from_dict(merged)
+    if args.format == "json":
+        text = json.dumps(merged, indent=2, sort_keys=True, default=str) + "\n"
+    else:
+        text = render_hardening(outcome, args.format)
+    write_report(text, _optional_path(args.output, "--output"))
+    if args.cache_from and not args.cache:
+        raise UsageError("--cache-from needs --cache FILE: where to write the merged cache")
+    if args.cache:
+        caches = [verifycache.load(Path(p)) for p in args.cache_from if os.path.isfile(p)]
+        verifycache.save(verifycache.merge(caches), Path(args.cache))
+    return exit_status(outcome, args.fail_on)
+
+
+def _read_report(path: str) -> dict[str, Any]:
+    return read_json_object(Path(path), path, jsonout.REPORT_HINT)

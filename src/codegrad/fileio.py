@@ -1,11 +1,15 @@
-"""Atomic file writes: readers see the old file or the whole new one, never a partial file."""
+"""Files in and out: atomic writes (never a partial file) and JSON objects read with a clear error."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from codegrad.errors import UsageError
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -29,3 +33,18 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_json_object(path: Path, what: str, hint: str = "") -> dict[str, Any]:
+    """A JSON object from a file; UsageError naming `what` (e.g. "--coverage FILE") and the
+    problem when the file is missing, unreadable, not JSON or not an object."""
+    suffix = f"; {hint}" if hint else ""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{what}: no such file{suffix}") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{what}: not a readable JSON file ({exc}){suffix}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{what}: not a JSON object{suffix}")
+    return data

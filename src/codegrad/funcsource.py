@@ -103,3 +103,15 @@ def reindent(source: str, indent: str) -> str:
         else:
             out.append(indent + line.lstrip())
     return "\n".join(out) + "\n"
+
+
+def parse_def(source: str) -> FuncNode | None:
+    """The function definition in a target's source (dedented; decorators allowed)."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return node
+    return None

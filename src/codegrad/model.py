@@ -9,6 +9,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+INTERNAL_NOTE = "internal error"  # a run-level note that starts so is a break in codegrad itself
+NO_LLM_NOTE = "--fix asked for, but no LLM is configured (set OPENAI_API_KEY or --llm-base-url)"
+
 
 class Severity(str, enum.Enum):
     """How much a finding matters; `fail_on` compares against this order."""
@@ -253,6 +256,11 @@ class Outcome:
     @property
     def findings(self) -> tuple[Finding, ...]:
         return self.evidence.findings
+
+    @property
+    def internal_errors(self) -> tuple[str, ...]:
+        """The notes that report a break in codegrad itself (they make the exit status 3)."""
+        return tuple(n for n in self.notes if n.startswith(INTERNAL_NOTE))
 
 
 def worst(findings: Sequence[Finding]) -> Severity | None:

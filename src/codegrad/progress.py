@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from codegrad.verify.sandbox import redact
+from codegrad.redaction import redact
 
 
 class Progress:

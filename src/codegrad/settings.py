@@ -19,15 +19,18 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 FORMATS = ("markdown", "json", "sarif")
 FAIL_LEVELS = ("note", "warning", "error", "never")
-ALL_CHECKS = (
-    "project-tests",
-    "recorded",
-    "docstrings",
-    "properties",
-    "differential",
-    "efficiency",
-    "llm-checks",
-)
+# The one list of checks (cheap first), with what each one looks at; the engine, the config
+# validation and the SARIF rules all read it.
+CHECKS: dict[str, str] = {
+    "project-tests": "the project's own tests that exercise the changed function",
+    "docstrings": "the docstring examples (>>> lines) of the changed function",
+    "properties": "Hypothesis property tests generated for the changed function",
+    "differential": "base-versus-head comparison on the same generated inputs",
+    "recorded": "base-versus-head comparison on the inputs the project's own tests pass",
+    "efficiency": "growth of cost with input size, against base and against a stated bound",
+    "llm-checks": "checks proposed by an LLM from the docstring and verified by running them",
+}
+ALL_CHECKS = tuple(CHECKS)
 DEFAULT_CHECKS = (
     "project-tests",
     "recorded",

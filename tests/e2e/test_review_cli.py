@@ -150,7 +150,7 @@ def test_internal_error_exits_3_without_traceback(
         raise RuntimeError("simulated bug in codegrad")
 
     monkeypatch.setattr(
-        "codegrad.verify.engine.changes.changed_functions", broken
+        "codegrad.review.changes.changed_functions", broken
     )  # a bug of ours, not the user's
     status = cli.main(["review", "--repo", str(repo.path), "--base", "HEAD~1", "--no-progress"])
     err = capsys.readouterr().err

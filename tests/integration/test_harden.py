@@ -19,8 +19,7 @@ from codegrad.diff import changes
 from codegrad.github import context as action_context
 from codegrad.github import harden_pr as harden_action
 from codegrad.github import output as action_output
-from codegrad.github.api import make_retry
-from codegrad.github.repository_api import RepositoryAPI
+from codegrad.github.api import RepositoryAPI, make_retry
 from codegrad.harden import engine as harden
 from codegrad.harden import shard, testgen
 from codegrad.model import Evidence, Kind, Outcome
@@ -196,7 +195,7 @@ def test_the_second_run_skips_what_did_not_change_and_a_callee_edit_rechecks_its
 
 
 def test_a_bad_cache_folder_or_shard_is_the_users_mistake(tmp_path: Path) -> None:
-    from codegrad.cli_harden import add_harden_arguments, harden_main
+    from codegrad.cli import add_harden_arguments, harden_main
     from codegrad.errors import UsageError
 
     repo = planted(tmp_path)
@@ -505,7 +504,7 @@ def test_the_command_line_shards_merge_reports_and_caches(
 ) -> None:
     import argparse
 
-    from codegrad.cli_harden import add_harden_arguments, harden_main, merge_main
+    from codegrad.cli import add_harden_arguments, harden_main, merge_main
 
     repo = planted(tmp_path)
     parser = argparse.ArgumentParser()
@@ -559,7 +558,7 @@ def test_the_command_line_shards_merge_reports_and_caches(
 def test_apply_writes_the_fixes_and_their_tests_into_the_working_tree(
     fixed: Fixed, tmp_path: Path
 ) -> None:
-    from codegrad.cli_harden import apply_with_tests
+    from codegrad.cli import apply_with_tests
 
     clone = GitRepo(tmp_path / "clone")
     subprocess.run(["git", "clone", "-q", str(fixed.repo.path), str(clone.path)], check=True)

@@ -333,7 +333,7 @@ def test_key_goes_only_to_the_endpoint(
         if path.is_file():
             assert KEY not in path.read_text()
     # the key is registered with the sandbox's redactor, so child output never shows it
-    from codegrad.verify.sandbox import redact
+    from codegrad.redaction import redact
 
     assert redact(f"echo {KEY}") == "echo ***"
 

@@ -14,8 +14,9 @@ import pytest
 
 from codegrad.diff import changes
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target, Workspace
+from codegrad.review import review
 from codegrad.settings import DEFAULT_CHECKS, Settings, build
-from codegrad.verify import engine as app
+from codegrad.verify import engine
 from codegrad.verify.checks.base import CheckContext
 from codegrad.verify.checks.llm_checks import LLMChecksCheck
 from fakes.openai_server import FakeOpenAI
@@ -287,8 +288,8 @@ def test_the_key_never_reaches_the_sandboxed_runner(
 def test_review_turns_llm_checks_on_by_default_when_an_llm_is_configured(
     tmp_path: Path, fake_openai: FakeOpenAI
 ) -> None:
-    assert "llm-checks" in [c.name for c in app.make_checks(("docstrings", "llm-checks"))]
-    assert "llm-checks" not in [c.name for c in app.make_checks(DEFAULT_CHECKS)]
+    assert "llm-checks" in [c.name for c in engine.make_checks(("docstrings", "llm-checks"))]
+    assert "llm-checks" not in [c.name for c in engine.make_checks(DEFAULT_CHECKS)]
     repo = make_repo(tmp_path)
     repo.write("mod.py", textwrap.dedent(BASE).lstrip())
     repo.commit("base")
@@ -296,12 +297,12 @@ def test_review_turns_llm_checks_on_by_default_when_an_llm_is_configured(
     repo.commit("head")
     fake_openai.enqueue(GOOD_REFERENCE)
     flags = {"base": "HEAD~1", "llm_base_url": fake_openai.base_url, "budget_seconds": 120}
-    outcome = app.review(build(repo.path, flags, env={"OPENAI_API_KEY": KEY}))
+    outcome = review(build(repo.path, flags, env={"OPENAI_API_KEY": KEY}))
     ran = [r.check for r in outcome.evidence.results]
     assert "llm-checks" in ran and len(fake_openai.completions) == 1
     [bug] = [f for f in outcome.findings if f.check == "llm-checks" and f.kind is Kind.BUG]
     assert bug.input == "double(10)" and bug.level is Severity.ERROR  # base corroborates
-    unconfigured = app.review(build(repo.path, {"base": "HEAD~1", "budget_seconds": 120}, env={}))
+    unconfigured = review(build(repo.path, {"base": "HEAD~1", "budget_seconds": 120}, env={}))
     assert "llm-checks" not in [r.check for r in unconfigured.evidence.results]
 
 

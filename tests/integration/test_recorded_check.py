@@ -17,7 +17,7 @@ import pytest
 
 from codegrad.model import Finding, Kind, Outcome, Severity
 from codegrad.settings import build
-from codegrad.verify import engine
+from codegrad.review import review
 from helpers_git import make_repo
 
 BASE = '''
@@ -130,7 +130,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
         },
         env={},
     )
-    return engine.review(settings)
+    return review(settings)
 
 
 def finding(outcome: Outcome, function: str) -> Finding:

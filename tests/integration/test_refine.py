@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from codegrad.review import review
 from codegrad.settings import build
-from codegrad.verify import engine as app
 from fakes.openai_server import FakeOpenAI
 from helpers_git import GitRepo, make_repo
 
@@ -91,7 +91,7 @@ def test_good_fix_is_verified_and_key_goes_only_to_the_endpoint(
 ) -> None:
     fake_openai.enqueue(CRITIC)
     fake_openai.enqueue(GOOD)
-    outcome = app.review(settings_for(repo, fake_openai))  # type: ignore[arg-type]
+    outcome = review(settings_for(repo, fake_openai))  # type: ignore[arg-type]
     [fix] = outcome.fixes
     assert fix.verified
     assert fix.function == "clamp"
@@ -117,7 +117,7 @@ def test_wrong_garbage_and_outside_changes_are_never_verified(
     for answer in (WRONG, "I cannot help with that.", OUTSIDE):
         fake_openai.enqueue(CRITIC)
         fake_openai.enqueue(answer)
-    outcome = app.review(settings_for(repo, fake_openai))  # type: ignore[arg-type]
+    outcome = review(settings_for(repo, fake_openai))  # type: ignore[arg-type]
     [fix] = outcome.fixes
     assert not fix.verified
     assert fix.diff == ""  # nothing better than the original was found
@@ -131,7 +131,7 @@ def test_wrong_garbage_and_outside_changes_are_never_verified(
 def test_budget_stops_the_loop_cleanly(repo: GitRepo, fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(CRITIC)
     fake_openai.enqueue(WRONG)
-    outcome = app.review(settings_for(repo, fake_openai, budget_calls=1))  # type: ignore[arg-type]
+    outcome = review(settings_for(repo, fake_openai, budget_calls=1))  # type: ignore[arg-type]
     [fix] = outcome.fixes
     assert not fix.verified
     assert fix.stop_reason.startswith("budget")
@@ -143,7 +143,7 @@ def test_rate_limit_then_success(repo: GitRepo, fake_openai: FakeOpenAI) -> None
     fake_openai.enqueue(status=429, retry_after=0)
     fake_openai.enqueue(CRITIC)
     fake_openai.enqueue(GOOD)
-    outcome = app.review(settings_for(repo, fake_openai))  # type: ignore[arg-type]
+    outcome = review(settings_for(repo, fake_openai))  # type: ignore[arg-type]
     [fix] = outcome.fixes
     assert fix.verified
     assert fix.calls == 2
@@ -220,7 +220,7 @@ def test_samples_already_received_survive_a_budget_stop(
     fake_openai.enqueue(CRITIC)
     fake_openai.enqueue(GOOD)
     settings = settings_for(repo, fake_openai, budget_calls=2, candidates_per_step=3)
-    outcome = app.review(settings)  # type: ignore[arg-type]
+    outcome = review(settings)  # type: ignore[arg-type]
     [fix] = outcome.fixes
     assert fix.verified  # the one sample received before the budget ran out was verified and kept
     assert fix.calls == 2 and len(fake_openai.completions) == 2
@@ -232,7 +232,7 @@ def test_the_last_call_of_the_budget_goes_to_an_update_not_to_the_critic(
     fake_openai.enqueue(CRITIC)
     fake_openai.enqueue(WRONG)
     fake_openai.enqueue(GOOD)  # iteration 2: one call left, so no critic; the update gets it
-    outcome = app.review(settings_for(repo, fake_openai, budget_calls=3))  # type: ignore[arg-type]
+    outcome = review(settings_for(repo, fake_openai, budget_calls=3))  # type: ignore[arg-type]
     [fix] = outcome.fixes
     assert fix.verified and fix.calls == 3
     last = fake_openai.completions[-1].body["messages"][1]["content"]
@@ -247,7 +247,7 @@ def test_sampled_candidates_alternate_fix_and_rewrite_prompts(
     fake_openai.enqueue(HEAD_FUNCTION)  # the echo the rewrite prompt exists to avoid
     fake_openai.enqueue(GOOD)
     settings = settings_for(repo, fake_openai, candidates_per_step=3, max_iterations=1)
-    outcome = app.review(settings)  # type: ignore[arg-type]
+    outcome = review(settings)  # type: ignore[arg-type]
     [fix] = outcome.fixes
     assert fix.verified
     prompts = [c.body["messages"][1]["content"] for c in fake_openai.completions[1:]]
@@ -265,7 +265,7 @@ def test_after_an_echo_every_sampled_candidate_is_written_from_the_spec(
     for answer in (HEAD_FUNCTION, WRONG, GOOD.replace("value: int, low: int", "value, low: int")):
         fake_openai.enqueue(CRITIC)
         fake_openai.enqueue(answer)  # the failing code sent back; a wrong one; hints dropped
-    outcome = app.review(settings_for(repo, fake_openai, max_iterations=3))  # type: ignore[arg-type]
+    outcome = review(settings_for(repo, fake_openai, max_iterations=3))  # type: ignore[arg-type]
     [fix] = outcome.fixes
     assert fix.verified  # the original header came back instead of a rejection
     assert "def clamp(value: int, low: int, high: int) -> int:" in fix.source
@@ -277,7 +277,7 @@ def test_after_an_echo_every_sampled_candidate_is_written_from_the_spec(
 def test_no_critic_sends_update_prompts_only(repo: GitRepo, fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(WRONG)
     fake_openai.enqueue(GOOD)
-    outcome = app.review(settings_for(repo, fake_openai, critic=False))  # type: ignore[arg-type]
+    outcome = review(settings_for(repo, fake_openai, critic=False))  # type: ignore[arg-type]
     [fix] = outcome.fixes
     assert fix.verified and fix.calls == 2
     systems = [c.body["messages"][0]["content"] for c in fake_openai.completions]

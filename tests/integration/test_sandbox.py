@@ -438,7 +438,7 @@ def test_harden_self_hides_codegrad_environ_from_same_uid_children(tmp_path: Pat
         "except OSError as exc:\n    print('denied', exc.errno)\n",
     )
     launcher = (
-        "import os, sys\nfrom codegrad import sandbox\n"
+        "import os, sys\nfrom codegrad.verify import sandbox\n"
         "hardened = sandbox.harden_self() if sys.argv[1] == 'yes' else False\n"
         "r = sandbox.run([sys.executable, sys.argv[2], str(os.getpid())], cwd=sandbox.Path(sys.argv[3]),"
         " timeout=20, isolation_level='none')\n"

@@ -132,7 +132,7 @@ def test_loop_guard() -> None:
 
 
 def test_log_escapes_workflow_commands_and_redacts_secrets() -> None:
-    from codegrad.verify.sandbox import register_secret
+    from codegrad.redaction import register_secret
 
     register_secret("super-secret-value")
     stream = io.StringIO()

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from codegrad.github import autofix
+from codegrad.github import autofix, botgit
 from codegrad.model import Fix, Target
 
 
@@ -97,7 +97,7 @@ def test_commit_message_ends_with_the_trailer() -> None:
 
 
 def test_auth_env_keeps_the_token_out_of_argv_and_plain_text() -> None:
-    env = autofix.auth_env("s3cr3t-token", "https://github.example/")
+    env = botgit.auth_env("s3cr3t-token", "https://github.example/")
     assert env["GIT_CONFIG_KEY_0"] == "http.https://github.example/.extraheader"
     assert "s3cr3t-token" not in env["GIT_CONFIG_VALUE_0"]
     encoded = env["GIT_CONFIG_VALUE_0"].split()[-1]

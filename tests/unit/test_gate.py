@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+from builders import make_finding, make_target
 from codegrad.model import Finding, Kind, Severity
 from codegrad.refine import loop as refine
 
 
 def finding(check: str, kind: Kind, input_: str, **extra: object) -> Finding:
-    return Finding(
-        path="m.py",
-        function="f",
-        line=2,
-        check=check,
-        kind=kind,
-        message=f"{check} {kind.value} on {input_}",
-        input=input_,
-        **extra,  # type: ignore[arg-type]
-    )
+    message = f"{check} {kind.value} on {input_}"
+    return make_finding(TARGET, check=check, kind=kind, message=message, input=input_, **extra)
+
+
+TARGET = make_target("f", "m.py")
 
 
 CRASH_1 = finding("docstrings", Kind.CRASH, "f(1)")

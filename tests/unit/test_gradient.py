@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from builders import assert_golden
 from codegrad import gradient
 from codegrad.model import CheckResult, Evidence, Finding, Kind, Outcome, Severity, Target
 
@@ -231,8 +231,4 @@ def test_verdict_and_counts() -> None:
 
 def test_textual_gradient_matches_recorded() -> None:
     text = gradient.textual_gradient(MEAN, [SLOW, CRASH, DOC_BUG, TYPED]) + "\n"
-    golden = RECORDED / "gradient.md"
-    if os.environ.get("CODEGRAD_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8")
+    assert_golden(RECORDED / "gradient.md", text)

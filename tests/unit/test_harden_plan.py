@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
+from builders import make_finding, make_target
 from codegrad.harden import engine as harden
 from codegrad.harden import shard, verifycache
 from codegrad.model import CheckResult, Evidence, Finding, Kind, Outcome, Target
+from codegrad.render.condense import condensed
 
 HEAD = "c" * 40
 
 
 def _target(name: str, path: str = "pkg/m.py", line: int = 1, body: str = "return 1") -> Target:
-    return Target(
-        path=path,
-        qualname=name,
-        lineno=line,
-        end_lineno=line + 1,
-        source=f"def {name}():\n    {body}",
-    )
+    return make_target(name, path, line=line, body=body)
 
 
 def _finding(target: Target, kind: Kind = Kind.CRASH, **more: object) -> Finding:
-    return Finding(
-        path=target.path,
-        function=target.qualname,
-        line=target.lineno + 1,
-        check="properties",
-        kind=kind,
-        message=f"{target.qualname}() raises",
-        input=f"{target.qualname}()",
-        **more,  # type: ignore[arg-type]
-    )
+    return make_finding(target, kind=kind, **more)
 
 
 TARGETS = [_target(f"f{i}", line=3 * i + 1) for i in range(10)]
@@ -155,7 +142,7 @@ def test_condensed_folds_skip_lists_into_one_note_per_check() -> None:
         base=None, head=HEAD, targets=tuple(TARGETS), evidence=Evidence(tuple(TARGETS), results)
     )
 
-    short = harden.condensed(outcome)
+    short = condensed(outcome)
 
     assert all(not r.skipped for r in short.evidence.results)
     assert "docstrings skipped 10 function(s): no examples in the docstring (10)" in short.notes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from builders import make_finding, make_target
 from codegrad.github import plan as publish
 from codegrad.github.plan import DiffFile, Hunk, InlineComment, Plan
 from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target
@@ -14,29 +15,19 @@ SOURCE = "def mean(xs):\n    total = 0\n    for x in xs:\n        total += x\n  
 
 def target(**kw: object) -> Target:
     values: dict[str, object] = {
-        "path": "m.py",
         "qualname": "mean",
-        "lineno": 10,
         "end_lineno": 14,
         "source": SOURCE,
         "changed_lines": (11, 12, 13, 14),
     }
     values.update(kw)
-    return Target(**values)  # type: ignore[arg-type]
+    return make_target(path="m.py", line=10, **values)
 
 
 def finding(line: int = 14, function: str = "mean", **kw: object) -> Finding:
-    values: dict[str, object] = {
-        "path": "m.py",
-        "function": function,
-        "line": line,
-        "check": "docstrings",
-        "kind": Kind.BUG,
-        "message": "boom",
-        "input": f"{function}([1])",
-    }
+    values: dict[str, object] = {"message": "boom", "input": f"{function}([1])", "line": line}
     values.update(kw)
-    return Finding(**values)  # type: ignore[arg-type]
+    return make_finding(target(qualname=function), check="docstrings", kind=Kind.BUG, **values)
 
 
 def fix(source: str, **kw: object) -> Fix:

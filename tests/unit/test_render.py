@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from builders import assert_golden
 from codegrad import render
 from codegrad.errors import UsageError
 from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Severity, Target
@@ -167,13 +167,8 @@ def clean_outcome() -> Outcome:
     return build_outcome(findings=())
 
 
-def assert_golden(name: str, text: str) -> None:
-    golden = RECORDED / name
-    if os.environ.get("CODEGRAD_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.is_file(), f"missing {golden}; run with CODEGRAD_UPDATE_GOLDEN=1"
-    assert text == golden.read_text(encoding="utf-8")
+def assert_recorded(name: str, text: str) -> None:
+    assert_golden(RECORDED / name, text)
 
 
 # --- golden files -------------------------------------------------------------------------------
@@ -183,7 +178,7 @@ def assert_golden(name: str, text: str) -> None:
     ("fmt", "name"), [("markdown", "report.md"), ("json", "report.json"), ("sarif", "report.sarif")]
 )
 def test_render_matches_recorded(fmt: str, name: str) -> None:
-    assert_golden(name, render.render(build_outcome(), fmt))
+    assert_recorded(name, render.render(build_outcome(), fmt))
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "json", "sarif"])

@@ -6,30 +6,21 @@ from collections import Counter
 
 import pytest
 
+from builders import make_finding, make_target
 from codegrad.errors import UsageError
 from codegrad.harden import shard
-from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target
+from codegrad.model import CheckResult, Evidence, Finding, Fix, Outcome, Target
 from codegrad.render import jsonout
 
 HEAD = "a" * 40
 
 
 def _target(name: str, path: str = "pkg/mod.py") -> Target:
-    return Target(
-        path=path, qualname=name, lineno=1, end_lineno=2, source=f"def {name}():\n    pass"
-    )
+    return make_target(name, path, body="pass")
 
 
 def _finding(target: Target, message: str = "boom") -> Finding:
-    return Finding(
-        path=target.path,
-        function=target.qualname,
-        line=2,
-        check="properties",
-        kind=Kind.CRASH,
-        message=f"{target.qualname}() raises {message}",
-        input=f"{target.qualname}()",
-    )
+    return make_finding(target, message=f"{target.qualname}() raises {message}")
 
 
 def _outcome(

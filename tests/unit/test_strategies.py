@@ -7,6 +7,7 @@ import textwrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from codegrad import funcsource
 from codegrad.model import Target
 from codegrad.verify.inputs import strategies
 from codegrad.verify.inputs.strategies import ArgPlan, Skip
@@ -20,7 +21,7 @@ def target(
     class_name: str | None = None,
 ) -> Target:
     source = textwrap.dedent(source)
-    node = strategies.parse_def(source)
+    node = funcsource.parse_def(source)
     assert node is not None
     import ast
 

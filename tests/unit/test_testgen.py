@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from builders import make_finding, make_target
 from codegrad.harden import testgen
-from codegrad.model import Finding, Fix, Kind
+from codegrad.model import Finding, Fix
 from codegrad.verify import reproducer
 
 OLD = '''def last_item(xs: list[int]) -> int | None:
@@ -51,15 +52,8 @@ def test_double_docstring_example_9():
 
 
 def _finding(function: str, source: str | None, check: str = "properties") -> Finding:
-    return Finding(
-        path="pkg/items.py",
-        function=function,
-        line=3,
-        check=check,
-        kind=Kind.CRASH,
-        message="boom",
-        reproducer=source,
-    )
+    target = make_target(function, "pkg/items.py", line=2)
+    return make_finding(target, check=check, message="boom", input=None, reproducer=source)
 
 
 def _fix(function: str, *findings: Finding, tests: str | None = None) -> Fix:

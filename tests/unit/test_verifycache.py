@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from builders import make_finding, make_target
 from codegrad.diff import changes
 from codegrad.errors import UsageError
 from codegrad.harden import verifycache
@@ -159,15 +160,11 @@ def test_recursion_and_import_cycles_terminate() -> None:
 
 
 def _target(name: str) -> Target:
-    return Target(
-        path="pkg/m.py", qualname=name, lineno=1, end_lineno=2, source=f"def {name}():\n    pass"
-    )
+    return make_target(name, body="pass")
 
 
 def _finding(name: str) -> Finding:
-    return Finding(
-        path="pkg/m.py", function=name, line=2, check="properties", kind=Kind.CRASH, message="boom"
-    )
+    return make_finding(make_target(name), message="boom", input=None)
 
 
 def test_verdicts_cache_only_functions_whose_verification_finished() -> None:

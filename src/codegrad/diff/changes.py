@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchedFile, PatchSet
 
+from codegrad.funcsource import FuncNode
 from codegrad.model import Finding, Kind, Target
 
 SourceReader = Callable[[str], str | None]  # repo-relative path -> file text, None if absent
-_FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 _PROPERTY_DECORATORS = {"property", "cached_property", "setter", "getter", "deleter"}
 _CHILD_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 MODULE = "<module>"
@@ -26,7 +26,7 @@ MODULE = "<module>"
 class _Func:
     """One def found by the walk, with where it sits."""
 
-    node: _FuncNode
+    node: FuncNode
     qualname: str
     kind: str
     class_name: str | None
@@ -141,7 +141,7 @@ def _child_bodies(stmt: ast.AST) -> Iterator[Sequence[ast.AST]]:
             yield value
 
 
-def _kind(node: _FuncNode, owner: str | None) -> tuple[str, str | None]:
+def _kind(node: FuncNode, owner: str | None) -> tuple[str, str | None]:
     if owner is None:
         return "function", None
     if owner == "function":

@@ -1,34 +1,27 @@
-"""Read-only git plumbing: resolve refs, pick a base, diff, read files and export trees."""
+"""git plumbing: the one safe way to run git, and read-only steps: refs, base, diff, files, trees."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from codegrad.errors import UsageError
+from codegrad.redaction import redact
 
-# Options on every call: no hooks, no fsmonitor daemon, no pager, paths unquoted where possible.
+# Options on every call: no hooks, no fsmonitor daemon, no signing prompt, no pager, paths unquoted.
 _SAFE_CONFIG = (
     "-c",
     "core.hooksPath=/dev/null",
     "-c",
     "core.fsmonitor=false",
     "-c",
+    "commit.gpgsign=false",
+    "-c",
     "core.quotePath=false",
     "--no-pager",
-)
-# Variables that would point git at another repository, index or work tree than the one we name.
-_REDIRECTING_ENV = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_COMMON_DIR",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_NAMESPACE",
-    "GIT_PREFIX",
 )
 _DIFF_OPTIONS = (
     "--no-color",
@@ -42,32 +35,37 @@ _DIFF_OPTIONS = (
 )
 
 
-class GitError(Exception):
+class GitError(RuntimeError):
     """A git command failed for a reason the user did not cause directly; says which and why."""
 
     def __init__(self, args: Sequence[str], returncode: int, stderr: str) -> None:
         self.command = ["git", *args]
         self.returncode = returncode
         self.stderr = stderr.strip()
-        super().__init__(f"`{' '.join(self.command)}` failed (exit {returncode}): {self.stderr}")
+        super().__init__(
+            redact(f"`{' '.join(self.command)}` failed (exit {returncode}): {self.stderr}")
+        )
 
 
-def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _REDIRECTING_ENV}
+def _env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """No inherited GIT_* variable (they could point git at another repository, index, work tree or
+    config), C locale, never a prompt; `extra` (the caller's own GIT_INDEX_FILE, auth) goes on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update({"LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"})
     env.update(extra or {})
     return env
 
 
-def _run(
+def run(
     repo: Path,
     args: Sequence[str],
     *,
     input: bytes | None = None,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
     check: bool = True,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run git in repo; map 'not a repository' and a missing git to UsageError."""
+    """Run git in repo with the safe options and environment, the one way codegrad runs git;
+    'not a repository' and a missing git are UsageError, other failures GitError when check."""
     if not Path(repo).is_dir():
         raise UsageError(
             f"repository path {str(repo)!r} is not a directory; pass an existing git checkout"
@@ -103,12 +101,12 @@ def _run(
 def git(repo: Path, *args: str, input: str | None = None) -> str:
     """Run `git <args>` in repo and return stdout as text (undecodable bytes kept as surrogates)."""
     data = input.encode("utf-8", "surrogateescape") if input is not None else None
-    return _run(repo, args, input=data).stdout.decode("utf-8", "surrogateescape")
+    return run(repo, args, input=data).stdout.decode("utf-8", "surrogateescape")
 
 
 def _try_rev(repo: Path, spec: str) -> str | None:
     """The full sha spec names, or None when it names no commit."""
-    proc = _run(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", spec], check=False)
+    proc = run(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", spec], check=False)
     if proc.returncode != 0:
         return None
     return proc.stdout.decode().strip() or None
@@ -127,7 +125,7 @@ def resolve(repo: Path, ref: str) -> str:
 
 def merge_base(repo: Path, a: str, b: str) -> str | None:
     """The best common ancestor of two commits, or None when their histories are unrelated."""
-    proc = _run(repo, ["merge-base", "--end-of-options", a, b], check=False)
+    proc = run(repo, ["merge-base", "--end-of-options", a, b], check=False)
     if proc.returncode == 1:
         return None
     if proc.returncode != 0:
@@ -140,7 +138,7 @@ def merge_base(repo: Path, a: str, b: str) -> str | None:
 def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
     """Whether ancestor is reachable from descendant (a commit is its own ancestor)."""
     args = ["merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant]
-    proc = _run(repo, args, check=False)
+    proc = run(repo, args, check=False)
     if proc.returncode in (0, 1):
         return proc.returncode == 0
     raise GitError(args, proc.returncode, proc.stderr.decode("utf-8", "replace"))
@@ -148,7 +146,7 @@ def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
 
 def head_branch(repo: Path) -> str | None:
     """The short name of the checked-out branch, or None on a detached HEAD."""
-    proc = _run(repo, ["symbolic-ref", "--quiet", "--short", "HEAD"], check=False)
+    proc = run(repo, ["symbolic-ref", "--quiet", "--short", "HEAD"], check=False)
     if proc.returncode != 0:
         return None
     return proc.stdout.decode().strip() or None
@@ -162,7 +160,7 @@ def toplevel(repo: Path) -> Path:
 def _default_branch_refs(repo: Path) -> list[str]:
     """Candidate refs for the default branch, best first: origin/HEAD, origin/main|master, main|master."""
     refs: list[str] = []
-    proc = _run(repo, ["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], check=False)
+    proc = run(repo, ["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], check=False)
     if proc.returncode == 0 and proc.stdout.strip():
         refs.append(proc.stdout.decode().strip())
     refs += [
@@ -204,7 +202,7 @@ def diff(repo: Path, base: str, head: str) -> str:
 
 def read_file(repo: Path, sha: str, path: str) -> str | None:
     """The text of path at commit sha (undecodable bytes kept as surrogates), or None if absent."""
-    proc = _run(repo, ["cat-file", "blob", f"{sha}:{path}"], check=False)
+    proc = run(repo, ["cat-file", "blob", f"{sha}:{path}"], check=False)
     if proc.returncode == 0:
         return proc.stdout.decode("utf-8", "surrogateescape")
     resolve(repo, sha)  # a bad commit is the user's mistake, not an absent file
@@ -219,8 +217,8 @@ def export_tree(repo: Path, sha: str, dest: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="codegrad-index-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         tree = ["--work-tree", str(dest), "-c", "core.sparseCheckout=false"]
-        _run(repo, [*tree, "read-tree", commit], env=env)
-        _run(repo, [*tree, "checkout-index", "--all", "--force"], env=env)
+        run(repo, [*tree, "read-tree", commit], env=env)
+        run(repo, [*tree, "checkout-index", "--all", "--force"], env=env)
     return dest
 
 
@@ -228,7 +226,7 @@ def changed_paths_dirty(repo: Path, paths: Sequence[str]) -> list[str]:
     """Those of paths (repo-relative) with staged, unstaged or untracked changes in the working tree."""
     if not paths:
         return []
-    out = _run(
+    out = run(
         toplevel(repo),
         [
             "--literal-pathspecs",

@@ -9,14 +9,17 @@ import traceback
 from collections.abc import Mapping, Sequence
 
 from codegrad.errors import ExitCode, UsageError
+from codegrad.github import harden_pr as harden_action
 from codegrad.github.api import GitHubError, PullRequestAPI
 from codegrad.github.comments import Connect, post_fork_report
 from codegrad.github.context import Context, Inputs, read_context, read_inputs
 from codegrad.github.output import Log
 from codegrad.github.pull_request import Review, review_pull_request
-from codegrad.model import Outcome
+from codegrad.model import INTERNAL_NOTE, Outcome
+from codegrad.progress import Progress
+from codegrad.redaction import redact, register_secret
+from codegrad.review import review as review_change
 from codegrad.settings import Settings
-from codegrad.verify.sandbox import redact, register_secret
 
 PR_EVENTS = ("pull_request", "pull_request_target")
 
@@ -41,8 +44,6 @@ def dispatch(
         return review_pull_request(ctx, inputs, log, connect=connect, review=review, env=env)
     if inputs.mode == "review":
         raise UsageError(f"mode review needs a pull_request event, got {ctx.event_name}")
-    from codegrad.github import harden_pr as harden_action
-
     if ctx.event_name in harden_action.EVENTS or inputs.mode == "harden":
         return harden_action.run(
             ctx,
@@ -85,9 +86,6 @@ def main(argv: list[str] | None = None) -> int:
                 token=inputs.token, repository=ctx.repository, number=number, api_url=ctx.api_url
             )
 
-        from codegrad.progress import Progress
-        from codegrad.verify.engine import review as review_change
-
         def review(settings: Settings) -> Outcome:
             return review_change(
                 settings, progress=Progress(enabled=True, stream=sys.stdout, tty=False)
@@ -103,6 +101,6 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help exits 0, a bad flag 2
         return ExitCode.OK if exc.code in (0, None) else ExitCode.USAGE
     except Exception as exc:  # never a traceback without a clear error, never a green run
-        log.error(f"internal error: {type(exc).__name__}: {exc}")
+        log.error(f"{INTERNAL_NOTE}: {type(exc).__name__}: {exc}")
         sys.stderr.write(redact(traceback.format_exc()))
         return ExitCode.INTERNAL

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -11,7 +10,7 @@ from pathlib import Path
 
 from codegrad.github import botgit
 from codegrad.model import Fix, Outcome, Target
-from codegrad.verify.sandbox import redact
+from codegrad.redaction import redact
 
 TRAILER = "Codegrad-Fix"
 BOT_NAME = "codegrad[bot]"
@@ -107,16 +106,6 @@ def commit_message(fixes: Sequence[Fix], run_id: str) -> str:
     ]
     lines.append(f"{TRAILER}: {run_id}")
     return "\n".join(lines) + "\n"
-
-
-def auth_env(token: str, server_url: str) -> dict[str, str]:
-    """Git config (as environment, never argv) that sends the token to the server for pushes."""
-    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-    return {
-        "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": f"http.{server_url.rstrip('/')}/.extraheader",
-        "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",
-    }
 
 
 # --- git ---------------------------------------------------------------------------------------

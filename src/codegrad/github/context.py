@@ -21,21 +21,21 @@ AUTO_FIX = ("off", "suggest", "commit")
 # --- inputs and context (pure: a mapping in, frozen values out) ---------------------------------
 
 
-def _input(env: Mapping[str, str], name: str) -> str:
+def action_input(env: Mapping[str, str], name: str) -> str:
     """An action input: INPUT_NAME-WITH-DASHES (the runner's spelling) or INPUT_NAME_WITH_UNDERSCORES."""
     upper = name.upper()
     return (env.get(f"INPUT_{upper}") or env.get(f"INPUT_{upper.replace('-', '_')}") or "").strip()
 
 
 def _choice(env: Mapping[str, str], name: str, choices: Sequence[str], default: str) -> str:
-    value = _input(env, name).lower() or default
+    value = action_input(env, name).lower() or default
     if value not in choices:
         raise UsageError(f"input {name}: {value!r} is not one of {', '.join(choices)}")
     return value
 
 
 def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float]) -> Any:
-    raw = _input(env, name)
+    raw = action_input(env, name)
     if not raw:
         return None
     try:
@@ -50,7 +50,7 @@ def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float]) ->
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = _input(env, name).lower() or "false"
+    raw = action_input(env, name).lower() or "false"
     if raw not in ("true", "false"):
         raise UsageError(f"input {name}: {raw!r} must be true or false")
     return raw == "true"
@@ -78,25 +78,27 @@ class Inputs:
 
 def read_inputs(env: Mapping[str, str]) -> Inputs:
     """Inputs from INPUT_* variables (token also from GITHUB_TOKEN / GH_TOKEN)."""
-    fail_on = _input(env, "fail-on").lower() or None
+    fail_on = action_input(env, "fail-on").lower() or None
     if fail_on is not None and fail_on not in FAIL_LEVELS:
         raise UsageError(f"input fail-on: {fail_on!r} is not one of {', '.join(FAIL_LEVELS)}")
     cap = _number(env, "max-fix-commits", int)
     return Inputs(
-        token=_input(env, "github-token") or env.get("GITHUB_TOKEN", "") or env.get("GH_TOKEN", ""),
+        token=action_input(env, "github-token")
+        or env.get("GITHUB_TOKEN", "")
+        or env.get("GH_TOKEN", ""),
         mode=_choice(env, "mode", MODES, "auto"),
         fail_on=fail_on,
         auto_fix=_choice(env, "auto-fix", AUTO_FIX, "suggest"),
-        openai_api_key=_input(env, "openai-api-key") or None,
-        llm_base_url=_input(env, "llm-base-url") or None,
-        llm_model=_input(env, "llm-model") or None,
+        openai_api_key=action_input(env, "openai-api-key") or None,
+        llm_base_url=action_input(env, "llm-base-url") or None,
+        llm_model=action_input(env, "llm-model") or None,
         max_iterations=_number(env, "max-iterations", int),
         budget_usd=_number(env, "budget-usd", float),
-        test_command=_input(env, "test-command") or None,
-        config=_input(env, "config") or None,
+        test_command=action_input(env, "test-command") or None,
+        config=action_input(env, "config") or None,
         allow_fork_code=_flag(env, "allow-fork-code"),
         max_fix_commits=autofix.DEFAULT_CAP if cap is None else cap,
-        report_dir=_input(env, "report-dir") or None,
+        report_dir=action_input(env, "report-dir") or None,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import sys
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -10,19 +10,23 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from codegrad import gradient
-from codegrad.errors import ExitCode, UsageError
+from codegrad.errors import UsageError
+from codegrad.fileio import read_json_object
 from codegrad.github import autofix, botgit
 from codegrad.github import output as action_output
 from codegrad.github import plan as publish
-from codegrad.github.action_git import ensure_commits, push_env
-from codegrad.github.api import GitHubError
-from codegrad.github.context import Context, Inputs, settings_for
+from codegrad.github.api import GitHubError, PullInfo, RepositoryAPI
+from codegrad.github.botgit import ensure_commits, push_env
+from codegrad.github.context import Context, Inputs, action_input, settings_for
 from codegrad.github.output import Log, annotate_findings, write_outputs, write_summary
-from codegrad.github.repository_api import PullInfo, RepositoryAPI
+from codegrad.harden import engine as whole_repo
 from codegrad.harden import testgen
 from codegrad.model import Finding, Fix, Outcome
+from codegrad.progress import Progress
+from codegrad.redaction import redact
+from codegrad.render import jsonout, render_hardening
+from codegrad.review import exit_status
 from codegrad.settings import Settings
-from codegrad.verify.sandbox import redact
 
 EVENTS = ("schedule", "workflow_dispatch")
 BRANCH_PREFIX = "codegrad/harden-"
@@ -34,11 +38,6 @@ Harden = Callable[[Settings], Outcome]
 
 
 # --- inputs beyond the review's (pure) ----------------------------------------------------------
-
-
-def _extra(env: Mapping[str, str], name: str) -> str:
-    upper = name.upper()
-    return (env.get(f"INPUT_{upper}") or env.get(f"INPUT_{upper.replace('-', '_')}") or "").strip()
 
 
 @dataclass(frozen=True)
@@ -53,9 +52,9 @@ class HardenInputs:
 
 
 def read_harden_inputs(env: Mapping[str, str], workspace: Path) -> HardenInputs:
-    report = _extra(env, "harden-report")
-    cache = _extra(env, "harden-cache")
-    raw = _extra(env, "max-functions")
+    report = action_input(env, "harden-report")
+    cache = action_input(env, "harden-cache")
+    raw = action_input(env, "max-functions")
     count: int | None = None
     if raw:
         if not raw.isdigit() or int(raw) < 1:
@@ -295,24 +294,13 @@ def build_settings(ctx: Context, inputs: Inputs, env: Mapping[str, str]) -> Sett
 
 
 def load_report(path: Path) -> Outcome:
-    from codegrad.render import jsonout
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(
-            f"input harden-report {path}: not a readable JSON report ({exc})"
-        ) from None
-    if not isinstance(data, dict):
-        raise UsageError(f"input harden-report {path}: not a codegrad JSON report")
+    data = read_json_object(path, f"input harden-report {path}", jsonout.REPORT_HINT)
     return jsonout.from_dict(data)
 
 
 def write_reports(outcome: Outcome, folder: Path) -> dict[str, Path]:
     """report.md (skip lists folded), report.json and report.sarif in folder."""
-    from codegrad.cli_harden import render_report
-
-    return action_output.write_reports(outcome, folder, render_report)
+    return action_output.write_reports(outcome, folder, render_hardening)
 
 
 def run(
@@ -364,11 +352,7 @@ def run(
             "pull-request-url": pull_url,
         },
     )
-    from codegrad.verify.engine import exit_status
-
     status = exit_status(outcome, settings.fail_on)
-    if any(n.startswith("internal error") for n in outcome.notes):
-        status = max(status, int(ExitCode.INTERNAL))
     log.plain(
         f"codegrad harden: {len(outcome.findings)} finding(s), {len(autofix.verified_fixes(outcome))} verified fix(es); exit status {status}"
     )
@@ -451,11 +435,6 @@ def use_case(env: Mapping[str, str], workspace: Path) -> Harden:
     """`harden()` as the action runs it: progress in the job log, cache and budget from inputs."""
 
     def run_harden(settings: Settings) -> Outcome:
-        import sys
-
-        from codegrad.harden import engine as whole_repo
-        from codegrad.progress import Progress
-
         extra = read_harden_inputs(env, workspace)
         return whole_repo.harden(
             settings,

@@ -12,7 +12,8 @@ from typing import Any, TextIO
 
 from codegrad.github.autofix import verified_fixes
 from codegrad.model import Finding, Outcome, Severity
-from codegrad.verify.sandbox import redact
+from codegrad.redaction import redact
+from codegrad.render import render as review_render
 
 MAX_ANNOTATIONS = 50
 
@@ -125,11 +126,7 @@ def write_reports(
 ) -> dict[str, Path]:
     """report.md, report.json and report.sarif in folder (redacted), made by `render` (default: the
     review's renderer); returns their paths by format."""
-    if render is None:
-        from codegrad.render import render as review_render
-
-        render = review_render
-
+    render = render or review_render
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
     for fmt, name in (

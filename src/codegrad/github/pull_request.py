@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping
 from codegrad.errors import ExitCode, UsageError
 from codegrad.github import autofix
 from codegrad.github import plan as publish
-from codegrad.github.action_git import ensure_commits, head_message, push_env
 from codegrad.github.api import GitHubError, PullRequestAPI
+from codegrad.github.botgit import ensure_commits, head_message, push_env
 from codegrad.github.comments import PLAN_FILE, Connect, post_plan, read_diff
 from codegrad.github.context import (
     Context,
@@ -28,21 +28,13 @@ from codegrad.github.output import (
     write_summary,
 )
 from codegrad.model import Outcome
+from codegrad.review import exit_status
 from codegrad.settings import Settings
 
 PR_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
 TRUSTED_PERMISSIONS = ("admin", "maintain", "write")
 
 Review = Callable[[Settings], Outcome]
-
-
-def _exit_status(outcome: Outcome, fail_on: str) -> int:
-    from codegrad.verify.engine import exit_status
-
-    status = exit_status(outcome, fail_on)
-    if any(note.startswith("internal error") for note in outcome.notes):
-        return max(status, int(ExitCode.INTERNAL))
-    return status
 
 
 def fix_commit(
@@ -167,7 +159,7 @@ def review_pull_request(
         ctx.output_file,
         outcome_outputs(outcome, ctx.report_dir, paths["sarif"]),
     )
-    status = _exit_status(outcome, settings.fail_on)
+    status = exit_status(outcome, settings.fail_on)
     log.plain(f"{publish.headline(outcome)}; exit status {status}")
     return status
 

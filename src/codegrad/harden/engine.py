@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from codegrad.diff import gitops
-from codegrad.errors import UsageError
+from codegrad.diff import changes, gitops
+from codegrad.fileio import read_json_object
 from codegrad.harden import shard as sharding
 from codegrad.harden import targets, testgen, verifycache
 from codegrad.llm.protocol import LLM
-from codegrad.model import CheckResult, Evidence, Finding, Fix, Outcome, Target, Workspace
+from codegrad.model import (
+    NO_LLM_NOTE,
+    CheckResult,
+    Evidence,
+    Finding,
+    Fix,
+    Outcome,
+    Target,
+    Workspace,
+)
 from codegrad.progress import Progress, Silent
+from codegrad.refine import loop as refine
 from codegrad.refine import patch
+from codegrad.render import jsonout
 from codegrad.settings import Settings
-from codegrad.verify import engine as app
-from codegrad.verify import sandbox
+from codegrad.verify import engine, sandbox
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import Check
 
@@ -114,8 +122,6 @@ def _replayed_reason(cache: verifycache.Cache, key: str) -> str:
 
 def _findings(data: Sequence[Mapping[str, Any]], head: str) -> tuple[Finding, ...]:
     """Findings back from their report JSON (as the cache keeps them)."""
-    from codegrad.render import jsonout
-
     if not data:
         return ()
     report = {"version": jsonout.VERSION, "head": head, "findings": list(data)}
@@ -164,15 +170,9 @@ def read_coverage(path: Path | None, discovered: Sequence[Target]) -> dict[str, 
     """Covering-test counts from a coverage.py JSON report; UsageError when it is not one."""
     if path is None:
         return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(
-            f"--coverage {path}: not a readable coverage.py JSON report ({exc}); "
-            "make one with `coverage json --show-contexts`"
-        ) from None
-    if not isinstance(data, dict):
-        raise UsageError(f"--coverage {path}: not a coverage.py JSON report")
+    data = read_json_object(
+        path, f"--coverage {path}", "make a coverage.py report with `coverage json --show-contexts`"
+    )
     return targets.coverage_from_json(data, discovered)
 
 
@@ -188,7 +188,7 @@ def _read(root: Path, relpath: str) -> str:
 
 def hardening_checks(settings: Settings) -> list[Check]:
     """The configured checks that can say something without a base version (no differential)."""
-    return [c for c in app.make_checks(settings.checks) if c.name not in BASE_ONLY]
+    return [c for c in engine.make_checks(settings.checks) if c.name not in BASE_ONLY]
 
 
 def harden(
@@ -244,7 +244,7 @@ def harden(
         evidence = Evidence(targets=plan.chosen, results=())
         notes: list[str] = []
         if plan.chosen:
-            evidence, notes = app.verify(
+            evidence, notes = engine.verify(
                 plan.chosen,
                 settings=settings,
                 workspace=workspace,
@@ -265,9 +265,7 @@ def harden(
             fixes, refine_notes = _refine(evidence, settings, workspace, scratch, progress, llm)
             notes += refine_notes
         elif settings.fix:
-            notes.append(
-                "--fix asked for, but no LLM is configured (set OPENAI_API_KEY or --llm-base-url)"
-            )
+            notes.append(NO_LLM_NOTE)
     progress.done()
     results = (
         CheckResult(check="syntax", findings=plan.syntax),
@@ -327,9 +325,7 @@ def _refine(
     progress: Progress,
     llm: LLM | None,
 ) -> tuple[tuple[Fix, ...], list[str]]:
-    from codegrad.refine import loop as refine
-
-    fixes = refine.refine_all(
+    fixes, notes = refine.refine_all(
         evidence,
         settings=settings,
         workspace=workspace,
@@ -337,7 +333,6 @@ def _refine(
         progress=progress,
         llm=llm,
     )
-    notes = list(refine.last_notes())
     kept: list[Fix] = []
     for n, fix in enumerate(fixes):
         if fix.verified:
@@ -350,8 +345,6 @@ def _refine(
 
 def fixed_file(head_root: Path, fix: Fix) -> str | None:
     """The fix's file with the fixed function spliced in (None when the function is gone)."""
-    from codegrad.diff import changes
-
     text = _read(head_root, fix.path)
     for target in changes.all_functions(fix.path, text):
         if target.qualname == fix.function:
@@ -362,8 +355,6 @@ def fixed_file(head_root: Path, fix: Fix) -> str | None:
 def with_tests(fix: Fix, head_root: Path, scratch: Path, settings: Settings) -> tuple[Fix, str]:
     """The fix with `tests`: the reproducers of what it fixed that pass on the fixed code and
     fail on the old code (run with pytest in the sandbox); a note says what was kept."""
-    from codegrad.refine import loop as refine
-
     candidates = [f for f in fix.fixed if testgen.usable(f)]
     if not candidates:
         return fix, f"no regression test for {fix.function}: its findings have no pytest reproducer"
@@ -450,30 +441,3 @@ def _plugin_overrides() -> list[str]:
 
 
 # ---------------------------------------------------------------- a report for people
-
-
-def condensed(outcome: Outcome) -> Outcome:
-    """The outcome with each check's per-function skip list folded into one note per check
-    (a whole repository has hundreds of skipped functions; the JSON report keeps them all)."""
-    notes = list(outcome.notes)
-    results = []
-    for result in outcome.evidence.results:
-        if result.skipped:
-            reasons = Counter(_reason(why) for why in result.skipped.values())
-            top = "; ".join(f"{why} ({n})" for why, n in reasons.most_common(4))
-            more = len(reasons) - 4
-            notes.append(
-                f"{result.check} skipped {len(result.skipped)} function(s): {top}"
-                + (f"; {more} other reason(s)" if more > 0 else "")
-            )
-        results.append(replace(result, skipped={}))
-    return replace(
-        outcome,
-        evidence=Evidence(targets=outcome.evidence.targets, results=tuple(results)),
-        notes=tuple(notes),
-    )
-
-
-def _reason(why: str) -> str:
-    first = why.strip().splitlines()[0] if why.strip() else "no reason given"
-    return first[:120]

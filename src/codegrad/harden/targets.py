@@ -7,9 +7,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from codegrad import funcsource
 from codegrad.diff import changes
 from codegrad.model import Finding, Target
-from codegrad.verify.inputs import strategies
 
 SKIPPED_KINDS = frozenset({"nested"})  # inner defs cannot be imported and called on their own
 _OVERLOAD = frozenset({"overload"})
@@ -36,7 +36,7 @@ def wanted(path: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
 
 
 def _is_overload(target: Target) -> bool:
-    node = strategies.parse_def(target.source)
+    node = funcsource.parse_def(target.source)
     if node is None:
         return False
     return any(_last_name(d) in _OVERLOAD for d in node.decorator_list)
@@ -95,7 +95,7 @@ _BRANCHES = (
 
 def complexity(source: str) -> int:
     """McCabe-style cyclomatic complexity of a function's source (1 when it does not parse)."""
-    node = strategies.parse_def(source)
+    node = funcsource.parse_def(source)
     if node is None:
         return 1
     score = 1

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import codegrad
+from codegrad import funcsource
 from codegrad.errors import UsageError
 from codegrad.fileio import write_atomic
 from codegrad.model import CheckResult, Finding, Kind, Target
 from codegrad.settings import Settings
 from codegrad.verify import reproducer
-from codegrad.verify.inputs import strategies
 
 CACHE_VERSION = 1
 MAX_CLOSURE = 400  # callee definitions followed per function, at most
@@ -234,11 +234,11 @@ def _node_refs(index: RepoIndex, node: Node, source: str) -> set[Node]:
         refs: set[Node] = set()
         for name in CONSTRUCTORS:
             method = index.modules[module].classes[node[2]].methods.get(name)
-            parsed = strategies.parse_def(method) if method else None
+            parsed = funcsource.parse_def(method) if method else None
             if parsed is not None:
                 refs |= _references(parsed, index, module, owner)
         return refs
-    parsed = strategies.parse_def(source)
+    parsed = funcsource.parse_def(source)
     return _references(parsed, index, module, owner) if parsed is not None else set()
 
 
@@ -254,7 +254,7 @@ def closure(target: Target, index: RepoIndex, limit: int = MAX_CLOSURE) -> dict[
     """Every repo definition the target reaches through calls and references (itself excluded);
     a method also reaches its class's own statements and constructors."""
     start, owner = _start(target, index)
-    parsed = strategies.parse_def(target.source)
+    parsed = funcsource.parse_def(target.source)
     pending = sorted(_references(parsed, index, start[1], owner)) if parsed is not None else []
     if owner is not None:
         pending.append(("c", start[1], owner))

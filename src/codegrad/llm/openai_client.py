@@ -15,7 +15,7 @@ import openai
 from codegrad.errors import UsageError
 from codegrad.llm.budget import CHARS_PER_TOKEN, PriceTable, estimate_tokens
 from codegrad.llm.protocol import Completion, LLMError
-from codegrad.verify.sandbox import redact, register_secret
+from codegrad.redaction import redact, register_secret
 
 log = logging.getLogger("codegrad.llm")  # the LLM's log, under its name from before the split
 

@@ -17,12 +17,14 @@ from codegrad import funcsource, gradient
 from codegrad.diff import changes, gitops
 from codegrad.fileio import write_atomic
 from codegrad.llm import prompts
-from codegrad.llm.budget import Budget, BudgetExceeded, MeteredLLM, PriceTable, Usage
+from codegrad.llm.budget import BudgetExceeded, MeteredLLM, Usage
+from codegrad.llm.build import build_client, metered
 from codegrad.llm.protocol import LLM, LLMError
 from codegrad.model import Evidence, Finding, Fix, Loss, Outcome, Target, Workspace
 from codegrad.progress import Progress, Silent
 from codegrad.refine import extract, patch
 from codegrad.settings import Settings
+from codegrad.verify import engine
 
 log = logging.getLogger(__name__)
 
@@ -447,28 +449,6 @@ def _fix_from(state: LoopState, *, usage: Usage, stop: str, ran_checks: Iterable
     )
 
 
-def metered(llm: LLM, settings: Settings) -> MeteredLLM:
-    """Wrap any LLM in the usage meter and the settings' budget (a MeteredLLM is kept as it is)."""
-    if isinstance(llm, MeteredLLM):
-        return llm
-    budget = Budget(
-        max_calls=settings.budget_calls,
-        max_tokens=settings.budget_tokens,
-        max_usd=settings.budget_usd,
-    )
-    return MeteredLLM(
-        llm, model=settings.llm_model, budget=budget, prices=PriceTable(dict(settings.llm_prices))
-    )
-
-
-_NOTES: list[str] = []
-
-
-def last_notes() -> list[str]:
-    """Run-level notes from the last refine_all (budget hits and the like)."""
-    return list(_NOTES)
-
-
 def refine_all(
     evidence: Evidence,
     *,
@@ -477,13 +457,11 @@ def refine_all(
     scratch: Path,
     progress: Progress | None = None,
     llm: LLM | None = None,
-) -> list[Fix]:
-    """Refine every target with findings at warning level or above; verified by the same checks."""
-    from codegrad.llm.build import build_client
-    from codegrad.verify import engine as app
-
+) -> tuple[list[Fix], list[str]]:
+    """Refine every target with findings at warning level or above; verified by the same checks.
+    Returns the fixes and run-level notes (a budget hit and the like)."""
     progress = progress or Silent()
-    _NOTES.clear()
+    notes: list[str] = []
     client = build_client(settings) if llm is None else metered(llm, settings)
     options = Options(
         max_iterations=settings.max_iterations,
@@ -493,7 +471,7 @@ def refine_all(
         critic=settings.critic,
     )
     ran = [r.check for r in evidence.results]
-    checks = app.make_checks(settings.checks)
+    checks = engine.make_checks(settings.checks)
     fixes = []
     for target in evidence.targets:
         findings = [f for f in evidence.for_target(target) if f.level.rank >= 2]
@@ -505,7 +483,7 @@ def refine_all(
         def verify(candidate: Target, tree: Path, _target: Target = target) -> tuple[Finding, ...]:
             cand_scratch = scratch / "verify"
             cand_scratch.mkdir(exist_ok=True)
-            ev, _notes = app.verify(
+            ev, _notes = engine.verify(
                 [candidate],
                 settings=settings,
                 workspace=Workspace(head_root=tree, base_root=workspace.base_root),
@@ -529,9 +507,9 @@ def refine_all(
         )
         fixes.append(fix)
         if fix.stop_reason.startswith("budget"):
-            _NOTES.append(f"LLM budget reached while refining {target.key}: {fix.stop_reason}")
+            notes.append(f"LLM budget reached while refining {target.key}: {fix.stop_reason}")
             break
-    return fixes
+    return fixes, notes
 
 
 def apply_fixes(outcome: Outcome, settings: Settings) -> list[str]:

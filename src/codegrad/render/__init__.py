@@ -7,6 +7,7 @@ from collections.abc import Callable
 from codegrad.errors import UsageError
 from codegrad.model import Outcome
 from codegrad.render import jsonout, markdown, sarif
+from codegrad.render.condense import condensed
 
 FORMATS = ("markdown", "json", "sarif")
 
@@ -23,3 +24,9 @@ def render(outcome: Outcome, fmt: str) -> str:
     if renderer is None:
         raise UsageError(f"unknown report format {fmt!r}; use one of: {', '.join(FORMATS)}")
     return renderer(outcome)
+
+
+def render_hardening(outcome: Outcome, fmt: str) -> str:
+    """A hardening report: markdown folds the per-function skip lists into one note per check;
+    JSON and SARIF keep everything."""
+    return render(condensed(outcome) if fmt == "markdown" else outcome, fmt)

@@ -25,6 +25,9 @@ from codegrad.model import (
 VERSION = 1
 
 
+REPORT_HINT = "give a JSON report written by `codegrad harden --format json` or `codegrad review --format json`"
+
+
 def render(outcome: Outcome) -> str:
     """The report as indented, key-sorted JSON text ending in a newline."""
     return json.dumps(to_dict(outcome), indent=2, sort_keys=True, default=str) + "\n"

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import codegrad
 from codegrad import gradient
 from codegrad.model import DEFAULT_SEVERITY, Finding, Kind, Outcome, Severity
+from codegrad.settings import CHECKS
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -31,16 +32,6 @@ KIND_DESCRIPTION: dict[Kind, str] = {
     Kind.COMPLEXITY_BOUND: "The measured growth of cost exceeds the stated complexity bound.",
     Kind.BAD_TEST: "A generated test that known-good evidence contradicts; likely the test is wrong.",
     Kind.ERROR: "The check could not run on this function (import error or harness failure).",
-}
-
-CHECK_DESCRIPTION: dict[str, str] = {
-    "project-tests": "the project's own tests that exercise the changed function",
-    "docstrings": "the docstring examples (>>> lines) of the changed function",
-    "properties": "Hypothesis property tests generated for the changed function",
-    "differential": "base-versus-head comparison on the same generated inputs",
-    "recorded": "base-versus-head comparison on the inputs the project's own tests pass",
-    "efficiency": "growth of cost with input size, against base and against a stated bound",
-    "llm-checks": "checks proposed by an LLM from the docstring and verified by running them",
 }
 
 _PRECISION = {
@@ -115,7 +106,7 @@ def _rules(findings: Sequence[Finding]) -> list[dict[str, Any]]:
 
 
 def _rule(check: str, kind: Kind) -> dict[str, Any]:
-    what = CHECK_DESCRIPTION.get(check, f"the {check} check")
+    what = CHECKS.get(check, f"the {check} check")
     short = f"{gradient.KIND_TITLE[kind]} ({check})"
     full = f"{KIND_DESCRIPTION[kind]} Evidence from {what}."
     level = DEFAULT_SEVERITY[kind]

@@ -34,6 +34,7 @@ from types import FrameType, ModuleType
 from typing import Any
 
 from codegrad.runners import loader, values
+from codegrad.runners.record import write_json
 
 _EXAMPLE_FILE = "<docstring example>"
 _SETUP_FILE = "<docstring setup>"
@@ -400,9 +401,7 @@ def run_target(
 
 def _writer(path: Path, report: dict[str, Any]) -> Callable[[], None]:
     def save() -> None:
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps(report), encoding="utf-8")
-        os.replace(temporary, path)
+        write_json(path, report)
 
     return save
 

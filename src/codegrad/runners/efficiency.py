@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ from codegrad.runners.cost_hooks import Costs
 from codegrad.runners.cost_import import Finder, Loaded, load
 from codegrad.runners.cost_meter import Meter
 from codegrad.runners.cost_series import Inputs, Plan, Side, call_once, measure
+from codegrad.runners.record import write_json
 
 
 class Progress:
@@ -36,9 +36,7 @@ class Progress:
         self._write()
 
     def _write(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, default=str), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_json(self.path, self.data)
 
 
 def _first_call(

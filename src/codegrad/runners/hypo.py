@@ -9,7 +9,6 @@ import faulthandler
 import inspect
 import itertools
 import json
-import os
 import random
 import signal
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from codegrad.runners import guard, loader, values
+from codegrad.runners.record import write_json
 
 GENERATOR_LIMIT = 10_000  # items taken from a generator the target returns
 
@@ -372,9 +372,7 @@ class Results:
         self._write()
 
     def _write(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, default=str), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_json(self.path, self.data)
 
 
 def main(run_target: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]) -> int:

@@ -17,7 +17,7 @@ from codegrad.github import context as action_context
 from codegrad.github import output as action_output
 from codegrad.github.api import PullRequestAPI, make_retry
 from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target
-from codegrad.verify.sandbox import register_secret
+from codegrad.redaction import register_secret
 from fakes.github_server import FakeGitHub
 from helpers_git import GitRepo, make_repo
 

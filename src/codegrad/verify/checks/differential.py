@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from codegrad.funcsource import parse_def
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target
 from codegrad.runners.properties import type_ok
 from codegrad.verify import reproducer
@@ -31,7 +32,7 @@ NAME = "differential"
 
 def base_examples(target: Target) -> tuple[strategies.ExampleArgs, ...]:
     """The docstring examples of the base version (a fix's example the change removed counts most)."""
-    node = strategies.parse_def(target.base_source or "")
+    node = parse_def(target.base_source or "")
     if node is None:
         return ()
     made = strategies.plan_def(
@@ -121,7 +122,7 @@ def behaviour_finding(
 
 def declared(target: Target, args: dict[str, str]) -> bool:
     """Every argument is a literal of its parameter's annotated type (so inside the declared domain)."""
-    node = strategies.parse_def(target.source)
+    node = parse_def(target.source)
     if node is None or not args:
         return False
     a = node.args
@@ -170,7 +171,7 @@ def comparable(target: Target, ctx: CheckContext) -> str | None:
 
 def signature(source: str) -> str | None:
     """The parameter list of a def, without annotations and defaults: `(a, b, *, c)`."""
-    node = strategies.parse_def(source)
+    node = parse_def(source)
     if node is None:
         return None
     a = node.args

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from codegrad.funcsource import parse_def
 from codegrad.model import CheckResult, Finding, Target
 from codegrad.verify.checks import batching, complexity
 from codegrad.verify.checks.base import CheckContext
@@ -16,7 +17,6 @@ from codegrad.verify.checks.efficiency_findings import COST_MEASURE, NAME
 from codegrad.verify.checks.efficiency_judge import Judged, judge
 from codegrad.verify.checks.efficiency_spec import Limits, spec_common, target_spec
 from codegrad.verify.checks.sizing import InputPlan, plan_inputs
-from codegrad.verify.inputs import strategies
 
 RUNNER = "efficiency"
 Batch = batching.Batch[dict[str, Any]]  # a killed target keeps what it had measured
@@ -144,5 +144,5 @@ class EfficiencyCheck:
 
 
 def _docstring(target: Target) -> str | None:
-    node = strategies.parse_def(target.source)
+    node = parse_def(target.source)
     return ast.get_docstring(node) if node is not None else None

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from codegrad.llm.prompts import DATA_NOTE, fence, signature_line
+from codegrad.verify.inputs.examples import match_close
 from codegrad.verify.inputs.strategies import literal, parse_call
 
 Message = dict[str, str]
@@ -531,23 +532,6 @@ _ARROW = re.compile(
 )
 
 
-def _balanced_end(text: str, start: int) -> int | None:
-    depth, quote = 0, ""
-    for index in range(start, len(text)):
-        char = text[index]
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    return None
-
-
 def _expected_literal(rest: str) -> str | None:
     text = rest.split(" #")[0].strip().rstrip(".,;")
     for candidate in (text, text.split(" (")[0].strip()):
@@ -565,7 +549,7 @@ def lenient_examples(docstring: str, name: str) -> list[tuple[str, tuple[str, ..
     out: list[tuple[str, tuple[str, ...], str]] = []
     for line in docstring.splitlines():
         for match in re.finditer(rf"(?<![\w.]){re.escape(name)}\s*\(", line):
-            end = _balanced_end(line, match.end() - 1)
+            end = match_close(line, match.end() - 1)
             if end is None:
                 continue
             arrow = _ARROW.match(line[end:])

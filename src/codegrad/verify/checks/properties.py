@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from codegrad.funcsource import parse_def
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target
 from codegrad.verify import reproducer
 from codegrad.verify.checks import batching
@@ -22,7 +23,7 @@ NAME = "properties"
 
 def raised_types(source: str) -> tuple[str, ...]:
     """Exception types a function raises on purpose: its own `raise X`, and asserts that guard its arguments."""
-    node = strategies.parse_def(source)
+    node = parse_def(source)
     if node is None:
         return ()
     names: list[str] = []

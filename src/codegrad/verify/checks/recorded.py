@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from codegrad.funcsource import FuncNode, parse_def
 from codegrad.model import CheckResult, Finding, Target
 from codegrad.verify import reproducer
 from codegrad.verify.checks import recording
@@ -36,7 +37,7 @@ def calls_json(calls: Sequence[recorded_calls.Call]) -> list[dict[str, Any]]:
     return out
 
 
-def _positional_names(node: strategies.FuncNode) -> tuple[list[str], str | None]:
+def _positional_names(node: FuncNode) -> tuple[list[str], str | None]:
     a = node.args
     return [p.arg for p in (*a.posonlyargs, *a.args)], a.vararg.arg if a.vararg else None
 
@@ -44,7 +45,7 @@ def _positional_names(node: strategies.FuncNode) -> tuple[list[str], str | None]
 def grow_plan(target: Target, calls: Sequence[recorded_calls.Call]) -> dict[str, Any] | None:
     """Per parameter: a strategy (recorded plain values, docstring examples, defaults) or a pool of
     recorded encodings only the sandbox can rebuild (`self`, objects); None when growing cannot work."""
-    node = strategies.parse_def(target.source)
+    node = parse_def(target.source)
     if node is None or target.kind in ("property", "nested") or not calls:
         return None
     names, star = _positional_names(node)

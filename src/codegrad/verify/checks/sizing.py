@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from codegrad.funcsource import FuncNode, parse_def
 from codegrad.model import Target
 from codegrad.verify.inputs import example_args, prose_values, shape_inference, shapes, strategies
 
@@ -227,7 +228,7 @@ class _Arg:
     keyword: bool
 
 
-def _arguments(node: strategies.FuncNode, drop_first: bool) -> list[_Arg]:
+def _arguments(node: FuncNode, drop_first: bool) -> list[_Arg]:
     a = node.args
     positional = [*a.posonlyargs, *a.args]
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(a.defaults))
@@ -242,7 +243,7 @@ def _arguments(node: strategies.FuncNode, drop_first: bool) -> list[_Arg]:
 
 
 def example_values(
-    node: strategies.FuncNode, docstring: str | None, args: Sequence[_Arg]
+    node: FuncNode, docstring: str | None, args: Sequence[_Arg]
 ) -> dict[str, list[Any]]:
     """Values the docstring examples (or, failing those, its prose) give each parameter."""
     names = [a.name for a in args]
@@ -324,7 +325,7 @@ def plan_inputs(target: Target, module_source: str | None) -> InputPlan | str:
         return f"{target.kind} functions are not called directly"
     if target.is_async:
         return "async functions are not measured"
-    node = strategies.parse_def(target.source)
+    node = parse_def(target.source)
     if node is None:
         return "the function's source does not parse"
     construct = None

@@ -64,7 +64,7 @@ def _lex(text: str) -> Iterator[tuple[int, str, int]]:
         i += 1
 
 
-def _match_close(text: str, open_index: int) -> int | None:
+def match_close(text: str, open_index: int) -> int | None:
     """Index just past the bracket that closes the one at open_index, or None if unbalanced."""
     base: int | None = None
     for i, ch, depth in _lex(text[open_index:]):
@@ -398,7 +398,7 @@ def _one_line(source: str) -> str:
 def _span(lines: Sequence[str], row: int, col: int) -> tuple[str, int, int] | None:
     """From lines[row][col] (an opening bracket) to its close: (that text, end row, end column)."""
     text = "\n".join(lines[row : row + _MAX_SPAN_LINES])
-    end = _match_close(text, col)
+    end = match_close(text, col)
     if end is None:
         return None
     end_row = row + text.count("\n", 0, end)

@@ -7,6 +7,7 @@ import string
 from typing import Any
 
 from codegrad.verify.inputs.example_args import ExampleArgs, literal, parse_call
+from codegrad.verify.inputs.examples import match_close
 from codegrad.verify.inputs.shapes import TEXT_MAX, IntS, Shape, TextS
 
 
@@ -27,21 +28,8 @@ def mined_calls(docstring: str, name: str) -> list[ExampleArgs]:
 
 
 def _closing(text: str, start: int) -> int | None:
-    """Index just past the bracket matching text[start] (quotes respected, one line of slack)."""
-    depth, quote = 0, ""
-    for index in range(start, min(len(text), start + 2000)):
-        char = text[index]
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    return None
+    """Index just past the bracket matching text[start], looking at most 2,000 characters ahead."""
+    return match_close(text[: start + 2000], start)
 
 
 def mined_values(docstring: str, param: str) -> list[Any]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ast
 import math
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from codegrad.funcsource import FuncNode, parse_def
 from codegrad.model import Target
 from codegrad.verify.inputs.example_args import (
     ExampleArgs,
@@ -46,7 +46,6 @@ __all__ = [
     "GUESS",
     "ArgPlan",
     "ExampleArgs",
-    "FuncNode",
     "ParamPlan",
     "Skip",
     "constructible",
@@ -54,7 +53,6 @@ __all__ = [
     "literal",
     "mined_values",
     "parse_call",
-    "parse_def",
     "plan",
     "plan_def",
     "prose_shape",
@@ -256,21 +254,6 @@ class Skip:
     """Why no inputs can be generated for a target."""
 
     reason: str
-
-
-FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-def parse_def(source: str) -> FuncNode | None:
-    """The function definition in a target's source (dedented; decorators allowed)."""
-    try:
-        tree = ast.parse(textwrap.dedent(source))
-    except SyntaxError:
-        return None
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            return node
-    return None
 
 
 def plan(target: Target, module_source: str | None = None) -> ArgPlan | Skip:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from codegrad.funcsource import FuncNode, parse_def
 from codegrad.model import Target
 from codegrad.verify.inputs.example_args import literal
 from codegrad.verify.inputs.shape_inference import literal_reprs
@@ -26,7 +27,7 @@ from codegrad.verify.inputs.shapes import (
     WordsS,
     from_annotation,
 )
-from codegrad.verify.inputs.strategies import ArgPlan, FuncNode, ParamPlan, parse_def
+from codegrad.verify.inputs.strategies import ArgPlan, ParamPlan
 
 # for a `None`-default parameter nothing else describes: values of the common kinds
 NONE_ALTERNATIVES: tuple[Any, ...] = (0, 1, -1, "", [])
