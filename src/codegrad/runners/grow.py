@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from codegrad.runners import hypo, valuecodec, values
-
-if TYPE_CHECKING:
-    from codegrad.runners.replay import Replayer
+from codegrad.runners import callcompare, hypo, valuecodec, values
+from codegrad.runners.callcompare import Replayer
 
 
 @dataclass
@@ -171,12 +169,10 @@ def _entry(
     reached: bool,
 ) -> dict[str, Any]:
     """The report entry, written like a recorded call's (input and reproducer as source)."""
-    from codegrad.runners import replay
-
     again, _, _ = _run(replayer, replayer.head, target, draw, False)
-    base_run = replay.Run(base[0], base[1], {})
-    head_run = replay.Run(head[0], head[1], {})
-    verdict = replay.Verdict(
+    base_run = callcompare.Run(base[0], base[1], {})
+    head_run = callcompare.Run(head[0], head[1], {})
+    verdict = callcompare.Verdict(
         in_domain=True,
         reached=reached,
         base=base_run,
@@ -186,7 +182,9 @@ def _entry(
         reproduces=hypo.same(head[0], again),
     )
     call = _as_call(replayer, target, draw)
-    entry = replay.failure(replayer, target, {"call": call or {"args": [], "kwargs": []}}, verdict)
+    entry = callcompare.failure(
+        replayer, target, {"call": call or {"args": [], "kwargs": []}}, verdict
+    )
     entry.update(from_example=False, grown=True, source="an input grown from the recorded ones")
     if call is None:  # not writable: shown without source, no reproducer
         entry["input"] = f"{target['qualname']}(<generated arguments>)"
