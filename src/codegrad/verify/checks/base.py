@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import codegrad
 from codegrad.model import CheckResult, Target, Workspace
 from codegrad.settings import Settings
-from codegrad.verify import sandbox
+from codegrad.verify import hypothesis_cache, sandbox
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def run_runner(
             "PYTHONPATH": codegrad_pythonpath(),
             "PYTHONHASHSEED": "0",
             # Hypothesis caches its unicode tables there: computed once per review, not per runner
-            "HYPOTHESIS_STORAGE_DIRECTORY": str(ctx.scratch / "hypothesis"),
+            "HYPOTHESIS_STORAGE_DIRECTORY": str(hypothesis_cache.storage_for(ctx.scratch)),
         },
         writable=[ctx.scratch],
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codegrad.model import Target
-from codegrad.verify import sandbox
+from codegrad.verify import hypothesis_cache, sandbox
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext, codegrad_pythonpath
 from codegrad.verify.checks.pytest_runs import run_sandboxed, scan_tree, timed_out, tree_options
@@ -108,6 +108,7 @@ def run_recording(
     env = {
         "PYTHONPATH": os.pathsep.join(_pythonpath(root)),
         "PYTHONHASHSEED": "0",
+        "HYPOTHESIS_STORAGE_DIRECTORY": str(hypothesis_cache.storage_for(ctx.scratch)),
         "CODEGRAD_RECORD_SPEC": str(spec),
         "CODEGRAD_RECORD_OUT": str(out),
     }
