@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from codegrad.model import Finding, Kind, Outcome, Severity
-from codegrad.settings import build
 from codegrad.review import review
+from codegrad.settings import build
 from helpers_git import make_repo
 
 BASE = '''
