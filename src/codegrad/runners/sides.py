@@ -17,15 +17,23 @@ from typing import Any
 from codegrad.runners import loader, valuecodec
 
 
+_RESOLVED: dict[str, Path | None] = {}
+
+
+def _resolved(file: str) -> Path | None:
+    """A module file's resolved path, remembered (activation looks at every module, every call)."""
+    if file not in _RESOLVED:
+        try:
+            _RESOLVED[file] = Path(file).resolve()
+        except (OSError, ValueError):
+            _RESOLVED[file] = None
+    return _RESOLVED[file]
+
+
 def _under(module: ModuleType, root: Path) -> bool:
     file = getattr(module, "__file__", None)
-    if not isinstance(file, str):
-        return False
-    try:
-        Path(file).resolve().relative_to(root)
-    except (ValueError, OSError):
-        return False
-    return True
+    path = _resolved(file) if isinstance(file, str) else None
+    return path is not None and path.is_relative_to(root)
 
 
 class Side:

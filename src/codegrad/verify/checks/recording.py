@@ -24,6 +24,7 @@ from codegrad.verify.checks.pytest_runs import run_sandboxed, scan_tree, timed_o
 from codegrad.verify.inputs import recorded_calls
 
 PLUGIN = "codegrad.runners.record_plugin"
+MAX_BYTES = 32 * 1024 * 1024  # of a recording read back (the recorder bounds what it writes)
 _PRUNE = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env", "build", "dist"})
 
 
@@ -114,7 +115,8 @@ def run_recording(
     }
     process = run_sandboxed(argv, root, env, ctx)
     try:
-        text = out.read_text(encoding="utf-8", errors="replace")
+        with out.open(encoding="utf-8", errors="replace") as handle:
+            text = sandbox.redact(handle.read(MAX_BYTES))
     except OSError:
         text = ""
     return RecordRun(side, process, text)
