@@ -352,3 +352,14 @@ def test_chained_doctests_are_read_as_examples() -> None:
     # the first call uses the literal the name holds; after data.append(0) the name is not a literal
     assert [e.args for e in plan.examples] == [("[3, 1, 2]",)]
     assert plan.params[0].origin == "examples"
+
+
+def test_the_report_says_how_many_calls_reached_the_changed_lines() -> None:
+    from codegrad.render.markdown import reach_note
+
+    stats = {"calls": 12, "in_domain": 10, "reached": 7, "grown_calls": 40, "grown_reached": 22}
+    assert reach_note("recorded", stats) == (
+        "recorded: 12 call(s), 10 inside base's domain, 7 reached the changed lines; "
+        "40 grown from them, 22 reached"
+    )
+    assert reach_note("properties", {"calls": 3}) is None

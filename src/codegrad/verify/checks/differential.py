@@ -239,6 +239,8 @@ class DifferentialCheck:
 
         findings, checked, stats = collect(batch, by_key, make, skipped, lambda t: False, NAME)
         checked = [key for key in checked if _reached(key, batch, skipped)]
+        for name in ("in_domain", "reached"):
+            stats[name] = sum(int(r.get(name, 0)) for r in batch.results.values())
         return CheckResult(
             check=NAME,
             findings=tuple(findings),
