@@ -16,7 +16,6 @@ from typing import Any
 
 from codegrad.runners import loader, valuecodec
 
-
 _RESOLVED: dict[str, Path | None] = {}
 
 
