@@ -28,11 +28,11 @@ CHECK_CLASSES: dict[str, type[Check]] = {
     cls.name: cls
     for cls in (
         DocstringsCheck,
+        RecordedCheck,  # before the generators: they plan parameters from the recorded values too
         PropertiesCheck,
         DifferentialCheck,
         EfficiencyCheck,
         ProjectTestsCheck,
-        RecordedCheck,  # after project-tests: both run the project's suite
         LLMChecksCheck,  # last: it waits on the LLM; builds its client from the settings
     )
 }

@@ -12,6 +12,7 @@ from codegrad.funcsource import parse_def
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target
 from codegrad.runners.properties import type_ok
 from codegrad.verify import reproducer
+from codegrad.verify.checks import recording
 from codegrad.verify.checks.base import CheckContext
 from codegrad.verify.checks.properties import (
     Batch,
@@ -213,7 +214,11 @@ class DifferentialCheck:
         for target in targets:
             reason = comparable(target, ctx)
             made = (
-                strategies.plan(target, read_module(head_root, target.path))
+                strategies.plan(
+                    target,
+                    read_module(head_root, target.path),
+                    recording.known_values(ctx, target),
+                )
                 if reason is None
                 else None
             )

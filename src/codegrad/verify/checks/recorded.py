@@ -127,28 +127,32 @@ class RecordedCheck:
     def run(self, targets: Sequence[Target], ctx: CheckContext) -> CheckResult:
         started = time.monotonic()
         skipped: dict[str, str] = {}
+        # every function a test can call is recorded (the properties check plans new functions'
+        # parameters from the recorded values too); only those with a comparable base are replayed
+        recordable = [t for t in targets if t.kind != "nested"]
+        skipped.update(
+            {
+                t.key: "nested functions are not called directly"
+                for t in targets
+                if t.kind == "nested"
+            }
+        )
         candidates = []
-        for target in targets:
+        for target in recordable:
             reason = comparable(target, ctx)
-            if reason is None and target.kind == "nested":
-                reason = "nested functions are not called directly"
             if reason is not None:
                 skipped[target.key] = reason
             else:
                 candidates.append(target)
-        if not candidates:
+        if not recordable:
             return self._result([], [], skipped, started, {})
-        command = ts.parse_test_command(ctx.settings.test_command, sys.executable)
-        root = ctx.workspace.head_root.resolve()
-        why = None if command.is_pytest else NOT_PYTEST
-        if why is None and not command.paths and not scan_tree(root).has_tests:
-            why = NO_TESTS
+        why = self._cannot_record(ctx)
         if why is not None:
             skipped.update(dict.fromkeys((t.key for t in candidates), why))
             return self._result([], [], skipped, started, {})
-        found, runs = recording.record_cached(candidates, ctx)
+        found, runs = recording.record_cached(recordable, ctx)
         stats: dict[str, Any] = {
-            "recorded": {t.key: len(found.for_key(t.key)) for t in candidates},
+            "recorded": {t.key: len(found.for_key(t.key)) for t in recordable},
             "record_seconds": round(sum(r.process.seconds for r in runs if r.process), 3),
             "record_timed_out": [r.side for r in runs if r.timed_out],
         }
@@ -161,9 +165,18 @@ class RecordedCheck:
             spec = target_spec(target, calls_json(calls), grow_plan(target, calls))
             specs.append(spec)
             by_key[target.key] = target
-        batch = self._replay(specs, ctx, root)
+        batch = self._replay(specs, ctx, ctx.workspace.head_root.resolve())
         findings, checked = self._collect(batch, by_key, skipped, stats)
         return self._result(findings, checked, skipped, started, stats)
+
+    def _cannot_record(self, ctx: CheckContext) -> str | None:
+        """Why no call can be recorded in this tree (None when the suite can run with the recorder)."""
+        command = ts.parse_test_command(ctx.settings.test_command, sys.executable)
+        if not command.is_pytest:
+            return NOT_PYTEST
+        if not command.paths and not scan_tree(ctx.workspace.head_root.resolve()).has_tests:
+            return NO_TESTS
+        return None
 
     def _replay(self, specs: list[dict[str, Any]], ctx: CheckContext, root: Path) -> Batch:
         if not specs or ctx.workspace.base_root is None:

@@ -160,6 +160,23 @@ def suite_fingerprint(root: Path) -> str:
     return digest.hexdigest()
 
 
+def cached(ctx: CheckContext) -> recorded_calls.Recording | None:
+    """The recording the recorded check made for this tree and base, if it ran already."""
+    if not _CACHE:
+        return None
+    base = str(ctx.workspace.base_root.resolve()) if ctx.workspace.base_root else ""
+    found = _CACHE.get((base, suite_fingerprint(ctx.workspace.head_root.resolve())))
+    return found[1] if found else None
+
+
+def known_values(ctx: CheckContext, target: Target) -> dict[str, list[object]]:
+    """The plain values the project's tests passed to target, per parameter (empty when none)."""
+    found = cached(ctx)
+    if found is None:
+        return {}
+    return recorded_calls.values_by_name(target, found.for_key(target.key))
+
+
 def record_cached(
     targets: Sequence[Target], ctx: CheckContext
 ) -> tuple[recorded_calls.Recording, list[RecordRun]]:

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from codegrad.funcsource import parse_def
+from codegrad.model import Target
 from codegrad.runners import valuecodec
 
 MAX_CALLS = 64  # per target and side
@@ -175,4 +177,24 @@ def encoded_values(call: Call, names: Sequence[str]) -> dict[str, Any]:
             out[names[index]] = encoded
     for name, encoded in call.call.get("kwargs", []):
         out[str(name)] = encoded
+    return out
+
+
+def values_by_name(target: Target, calls: Sequence[Call]) -> dict[str, list[Any]]:
+    """Per parameter of target (self and cls left out), the plain values its recorded calls passed."""
+    node = parse_def(target.source)
+    if node is None:
+        return {}
+    a = node.args
+    names = [p.arg for p in (*a.posonlyargs, *a.args)]
+    if target.kind == "classmethod":
+        names = names[1:]
+    out: dict[str, list[Any]] = {}
+    for call in calls:
+        for name, value in bound_values(call, names, a.vararg.arg if a.vararg else None).items():
+            if target.kind == "method" and name == names[0]:
+                continue
+            bucket = out.setdefault(name, [])
+            if value not in bucket:
+                bucket.append(value)
     return out

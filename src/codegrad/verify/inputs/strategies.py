@@ -256,8 +256,13 @@ class Skip:
     reason: str
 
 
-def plan(target: Target, module_source: str | None = None) -> ArgPlan | Skip:
-    """Per-parameter strategies for a target, or why it cannot be planned."""
+def plan(
+    target: Target,
+    module_source: str | None = None,
+    extra: Mapping[str, Sequence[Any]] | None = None,
+) -> ArgPlan | Skip:
+    """Per-parameter strategies for a target, or why it cannot be planned (extra: more known-good
+    values per parameter, e.g. the ones the project's tests pass)."""
     if target.kind in ("nested", "property"):
         return Skip(f"{target.kind} functions are not called directly")
     node = parse_def(target.source)
@@ -271,7 +276,11 @@ def plan(target: Target, module_source: str | None = None) -> ArgPlan | Skip:
         construct = owner
     docstring = target.docstring if target.docstring is not None else ast.get_docstring(node)
     return plan_def(
-        node, docstring, drop_first=target.kind in ("method", "classmethod"), construct=construct
+        node,
+        docstring,
+        drop_first=target.kind in ("method", "classmethod"),
+        construct=construct,
+        extra=extra,
     )
 
 
