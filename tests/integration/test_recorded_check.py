@@ -227,3 +227,36 @@ def test_reproducers_run_with_plain_pytest_on_the_trees(outcome: Outcome, tmp_pa
             check=False,
         )
         assert proc.returncode == expected, proc.stdout + proc.stderr
+
+
+NEW_FUNCTION = """
+def scale(values, factor):
+    return [v * factor for v in values]
+"""
+
+
+def test_recorded_values_give_unannotated_parameters_a_strategy(tmp_path: Path) -> None:
+    """A new, unannotated function: the properties check plans it from the values its tests pass."""
+    repo = make_repo(tmp_path)
+    repo.write("pkg/__init__.py", "")
+    repo.write("pkg/shop.py", "")
+    repo.write("tests/test_shop.py", "def test_nothing():\n    pass\n")
+    base = repo.commit("base")
+    repo.write("pkg/shop.py", textwrap.dedent(NEW_FUNCTION))
+    repo.write(
+        "tests/test_shop.py",
+        "from pkg.shop import scale\n\n\ndef test_scale():\n    assert scale([1, 2], 3) == [3, 6]\n",
+    )
+    head = repo.commit("head")
+    key = "pkg/shop.py::scale"
+    results = {}
+    for checks in ("properties", "recorded,properties"):
+        settings = build(
+            repo.path,
+            {"base": base, "head": head, "checks": checks, "max_examples": 20},
+            env={},
+        )
+        outcome = review(settings)
+        (results[checks],) = [r for r in outcome.evidence.results if r.check == "properties"]
+    assert "cannot infer a strategy" in results["properties"].skipped[key]
+    assert key in results["recorded,properties"].checked
