@@ -208,3 +208,16 @@ def test_functions_defined_in_another_file_are_not_touched(tmp_path: Path) -> No
         recorder.find_function(module, "cached", str(module.__file__)) is module.cached.__wrapped__
     )
     assert recorder.find_function(module, "Tokenizer.missing", str(module.__file__)) is None
+
+
+def test_a_file_imported_under_two_names_records_through_both(tmp_path: Path) -> None:
+    module, rec, out = install(tmp_path, [("total", "function")])
+    spec = importlib.util.spec_from_file_location("recmod_again", module.__file__)
+    assert spec is not None and spec.loader is not None
+    again = importlib.util.module_from_spec(spec)
+    sys.modules["recmod_again"] = again
+    spec.loader.exec_module(again)
+    rec.install_pending()
+    assert module.total([1]) == 1 and again.total([2]) == 2
+    calls = [r["call"]["args"] for r in records(rec, out) if "key" in r]
+    assert calls == [[{"l": [1], "#": 0}], [{"l": [2], "#": 0}]]

@@ -45,8 +45,7 @@ class Target:
     file: str
     qualname: str
     kind: str
-    fn: Any = None  # the function whose code was swapped
-    copy: Any = None  # a function with the original code (what the trampoline calls)
+    fn: Any = None  # the (first) function whose code was swapped
     why_not: str | None = None
     seen: int = 0
     attempts: int = 0
@@ -149,31 +148,39 @@ class Recorder:
         self.lock = threading.Lock()
         self.test = ""
         self.modules_seen = -1
+        self.installs: list[tuple[Target, Any]] = []  # (target, copy of its original function)
+        self.modules_done: set[int] = set()
+        self.swapped: set[int] = set()
+        self.keep: list[Any] = []  # what the ids above refer to stays alive
 
     # ------------------------------------------------------------ installing
 
     def install_pending(self) -> None:
-        """Swap the code of every target whose module is imported by now (cheap when nothing changed)."""
-        pending = [t for t in self.targets if t.fn is None and t.why_not is None]
-        if not pending or len(sys.modules) == self.modules_seen:
+        """Swap the code of the targets in every module imported since the last look (a file imported
+        under two names is two modules: both are swapped). Cheap when nothing was imported."""
+        if len(sys.modules) == self.modules_seen:
             return
         self.modules_seen = len(sys.modules)
         by_file: dict[str, list[Target]] = {}
-        for target in pending:
-            by_file.setdefault(os.path.realpath(target.file), []).append(target)
+        for target in self.targets:
+            if target.why_not is None:
+                by_file.setdefault(os.path.realpath(target.file), []).append(target)
         for module in list(sys.modules.values()):
             path = getattr(module, "__file__", None)
-            if not isinstance(path, str):
+            if not isinstance(path, str) or id(module) in self.modules_done:
                 continue
-            for target in by_file.get(os.path.realpath(path), []):
-                if target.fn is None:
-                    self._install(target, module)
+            found = by_file.get(os.path.realpath(path), [])
+            if found:
+                self.modules_done.add(id(module))
+                self.keep.append(module)
+            for target in found:
+                self._install(target, module)
 
     def _install(self, target: Target, module: types.ModuleType) -> None:
         fn = find_function(module, target.qualname, target.file)
-        if fn is None:
+        if fn is None or id(fn) in self.swapped:
             return  # maybe another module object for the same file has it
-        code = trampoline(fn.__code__, target.index)
+        code = trampoline(fn.__code__, len(self.installs))
         if code is None:
             target.why_not = "its signature or kind (async generator, closure) cannot be wrapped"
             return
@@ -184,7 +191,10 @@ class Recorder:
         copy.__qualname__ = fn.__qualname__
         fn.__globals__[HOOK] = self.hook
         fn.__code__ = code
-        target.fn, target.copy = fn, copy
+        self.installs.append((target, copy))
+        self.swapped.add(id(fn))
+        self.keep.append(fn)
+        target.fn = target.fn or fn
 
     # ------------------------------------------------------------ recording
 
@@ -193,18 +203,17 @@ class Recorder:
         return all(t.fn is not None and t.recorded >= self.limits.calls for t in self.targets)
 
     def hook(self, index: int, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        target = self.targets[index]
+        target, copy = self.installs[index]
         target.seen += 1
         line = None
         if self._wanted(target) and not getattr(self.local, "busy", False):
             self.local.busy = True
             try:
-                args, kwargs, line = self._capture(target, args, kwargs)
+                args, kwargs, line = self._capture(target, copy, args, kwargs)
             finally:
                 self.local.busy = False
-        assert target.copy is not None
         try:
-            result = target.copy(*args, **kwargs)
+            result = copy(*args, **kwargs)
         except BaseException as exc:
             if line is not None:
                 self._write(target, line, type(exc).__name__)
@@ -222,10 +231,10 @@ class Recorder:
         )
 
     def _capture(
-        self, target: Target, args: list[Any], kwargs: dict[str, Any]
+        self, target: Target, copy: Any, args: list[Any], kwargs: dict[str, Any]
     ) -> tuple[list[Any], dict[str, Any], dict[str, Any] | None]:
         target.attempts += 1
-        args, kwargs = self._trim_defaults(target, list(args), dict(kwargs))
+        args, kwargs = _trim_defaults(copy, list(args), dict(kwargs))
         shown = args[1:] if target.kind == "classmethod" else args
         try:
             shown, args = self._materialise(shown, args, target.kind == "classmethod")
@@ -267,23 +276,6 @@ class Recorder:
                 new_args[i + offset] = fresh
         return new_shown, new_args
 
-    def _trim_defaults(
-        self, target: Target, args: list[Any], kwargs: dict[str, Any]
-    ) -> tuple[list[Any], dict[str, Any]]:
-        """Leave out trailing arguments that are the default object itself: the call as written."""
-        fn = target.copy
-        assert fn is not None
-        count = fn.__code__.co_argcount
-        defaults = fn.__defaults__ or ()
-        first = count - len(defaults)
-        if len(args) == count:  # nothing passed through *args
-            while len(args) > first and args[-1] is defaults[len(args) - 1 - first]:
-                args.pop()
-        kwdefaults = fn.__kwdefaults__ or {}
-        for name in [n for n, v in kwargs.items() if n in kwdefaults and kwdefaults[n] is v]:
-            del kwargs[name]
-        return args, kwargs
-
     def _write(self, target: Target, call: dict[str, Any], raised: str | None) -> None:
         record = {"key": target.key, "test": self.test, "call": call, "raised": raised}
         with self.lock:
@@ -304,3 +296,19 @@ class Recorder:
         with self.lock:
             self.out.write(json.dumps({"summary": summary}) + "\n")
             self.out.close()
+
+
+def _trim_defaults(
+    fn: Any, args: list[Any], kwargs: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """Leave out trailing arguments that are the default object itself: the call as written."""
+    count = fn.__code__.co_argcount
+    defaults = fn.__defaults__ or ()
+    first = count - len(defaults)
+    if len(args) == count:  # nothing passed through *args
+        while len(args) > first and args[-1] is defaults[len(args) - 1 - first]:
+            args.pop()
+    kwdefaults = fn.__kwdefaults__ or {}
+    for name in [n for n, v in kwargs.items() if n in kwdefaults and kwdefaults[n] is v]:
+        del kwargs[name]
+    return args, kwargs
