@@ -28,6 +28,14 @@ def pytest_configure(config: pytest.Config) -> None:
     _STATE["stop"] = bool(spec.get("stop_when_full"))
 
 
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    """Calls made while later test modules are collected (e.g. building parameters) count too."""
+    recorder = _STATE["recorder"]
+    if recorder is not None:
+        recorder.install_pending()
+        recorder.test = "(collection)"
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     recorder = _STATE["recorder"]
     if recorder is not None:
