@@ -166,14 +166,12 @@ class Recorder:
             if target.why_not is None:
                 by_file.setdefault(os.path.realpath(target.file), []).append(target)
         for module in list(sys.modules.values()):
+            if id(module) in self.modules_done:
+                continue  # each module object is looked at once
+            self.modules_done.add(id(module))
+            self.keep.append(module)
             path = getattr(module, "__file__", None)
-            if not isinstance(path, str) or id(module) in self.modules_done:
-                continue
-            found = by_file.get(os.path.realpath(path), [])
-            if found:
-                self.modules_done.add(id(module))
-                self.keep.append(module)
-            for target in found:
+            for target in by_file.get(os.path.realpath(path), []) if isinstance(path, str) else []:
                 self._install(target, module)
 
     def _install(self, target: Target, module: types.ModuleType) -> None:
