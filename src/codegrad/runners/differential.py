@@ -65,15 +65,13 @@ class Compare:
 def explicit_inputs(target: dict[str, Any]) -> list[tuple[list[Any], dict[str, Any], str]]:
     """Docstring examples, then their positional arguments permuted (realistic inputs for
     functions whose parameters play symmetric roles; base rejects the ones out of domain)."""
-    raw = target.get("examples", [])
-    examples = hypo.example_inputs(raw)
-    labels = [
-        "a docstring example of base" if e.get("base") else "a docstring example"
-        for e in raw
-        if hypo.example_inputs([e])
+    out = [
+        (args, kwargs, "a docstring example of base" if raw.get("base") else "a docstring example")
+        for raw in target.get("examples", [])
+        for args, kwargs in hypo.example_inputs([raw])
     ]
-    out = [(args, kwargs, label) for (args, kwargs), label in zip(examples, labels, strict=True)]
-    seen = [(args, kwargs) for args, kwargs in examples]
+    examples = [(args, kwargs) for args, kwargs, _ in out]
+    seen = list(examples)
     for args, kwargs in examples:
         if not 2 <= len(args) <= 4:
             continue
