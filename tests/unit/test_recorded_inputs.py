@@ -193,16 +193,18 @@ def test_a_new_crash_on_a_recorded_input_is_an_error_on_a_grown_one_a_warning() 
 def test_a_dropped_rejection_is_a_warning_only_when_the_removed_tests_checked_it() -> None:
     failure = {"base": {"raised": "ValueError"}, "head": {"value": "0"}, "side": "head"}
     assert classify(failure)[:2] == (Kind.BEHAVIOUR_CHANGE, Severity.NOTE)
-    checked = {**failure, "side": "base", "recorded_raised": "ValueError"}
+    checked = {**failure, "side": "base", "recorded_raised": "ValueError", "test_gone": True}
     assert classify(checked)[:2] == (Kind.BEHAVIOUR_CHANGE, Severity.WARNING)
     assert classify({**checked, "side": "both"})[1] is Severity.NOTE
+    assert classify({**checked, "test_gone": False})[1] is Severity.NOTE  # the test was edited
 
 
-def test_a_changed_value_is_a_warning_only_when_heads_tests_stopped_making_the_call() -> None:
+def test_a_changed_value_is_a_warning_only_when_the_change_removed_the_test() -> None:
     failure = {"base": {"value": "1"}, "head": {"value": "2"}}
     assert classify({**failure, "side": "head"})[1] is Severity.NOTE
     assert classify({**failure, "side": "both"})[1] is Severity.NOTE
-    assert classify({**failure, "side": "base"})[1] is Severity.WARNING
+    assert classify({**failure, "side": "base", "test_gone": False})[1] is Severity.NOTE
+    assert classify({**failure, "side": "base", "test_gone": True})[1] is Severity.WARNING
 
 
 # ---------------------------------------------------------------- reproducers

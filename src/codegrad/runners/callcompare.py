@@ -187,6 +187,7 @@ def failure(
         "test": record.get("test"),
         "side": record.get("side", "head"),
         "recorded_raised": record.get("raised"),
+        "test_gone": bool(record.get("test_gone")),
         "reached": verdict.reached,
     }
     index = mutated_argument(base, head) if verdict.mutated else None

@@ -79,7 +79,9 @@ def crash_severity(target: Target, spec: dict[str, Any], failure: dict[str, Any]
     read from examples or defaults: a warning; where some type was only guessed: a note."""
     if failure.get("from_example") or declared(target, failure.get("args", {})):
         return Severity.ERROR
-    guessed = any(p.get("origin") == "guess" for p in spec.get("params", []))
+    guessed = any(
+        p.get("origin") in ("guess", widening.GUESSED_NONE) for p in spec.get("params", [])
+    )
     return Severity.NOTE if guessed else Severity.WARNING
 
 

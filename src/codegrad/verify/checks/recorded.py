@@ -16,7 +16,7 @@ from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext
 from codegrad.verify.checks.differential import comparable
 from codegrad.verify.checks.properties import Batch, budgets, raised_types, run_batched
-from codegrad.verify.checks.pytest_runs import scan_tree
+from codegrad.verify.checks.pytest_runs import on_base, scan_tree
 from codegrad.verify.checks.recorded_findings import NAME, recorded_finding
 from codegrad.verify.inputs import recorded_calls, strategies, widening
 
@@ -24,8 +24,11 @@ NOT_PYTEST = "the test command is not pytest: calls cannot be recorded"
 NO_TESTS = "no tests to record calls from"
 
 
-def calls_json(calls: Sequence[recorded_calls.Call]) -> list[dict[str, Any]]:
-    """Each distinct call once, base's first, marked with the sides whose tests made it."""
+def calls_json(
+    calls: Sequence[recorded_calls.Call], head_root: Path | None = None
+) -> list[dict[str, Any]]:
+    """Each distinct call once, base's first, marked with the sides whose tests made it; a call
+    only base's tests made is marked `test_gone` when head no longer has that test at all."""
     sides: dict[str, set[str]] = {}
     for call in calls:
         sides.setdefault(call.text, set()).add(call.side)
@@ -33,6 +36,8 @@ def calls_json(calls: Sequence[recorded_calls.Call]) -> list[dict[str, Any]]:
     for call in recorded_calls.merged(calls):
         entry = call.to_json()
         entry["side"] = "both" if len(sides[call.text]) > 1 else call.side
+        if entry["side"] == "base" and head_root is not None and call.test:
+            entry["test_gone"] = not on_base(head_root, call.test)
         out.append(entry)
     return out
 
@@ -162,7 +167,9 @@ class RecordedCheck:
             if not calls:
                 skipped[target.key] = _why_none(found.summary.get(target.key, {}))
                 continue
-            spec = target_spec(target, calls_json(calls), grow_plan(target, calls))
+            spec = target_spec(
+                target, calls_json(calls, ctx.workspace.head_root), grow_plan(target, calls)
+            )
             specs.append(spec)
             by_key[target.key] = target
         batch = self._replay(specs, ctx, ctx.workspace.head_root.resolve())

@@ -4,11 +4,12 @@ On an input the project's tests use (or one grown from them), base and head diff
 - head raises an exception it does not raise on purpose where base returned a value: a new crash,
   an error on a recorded input, a warning on a grown one (it may lie outside the domain);
 - base rejected the input on purpose (its own `raise`) and head now returns a value: a note, unless
-  base's tests checked that rejection and head's tests no longer make the call: then a warning
-  (the validation and the test that guarded it went away together);
+  a test of base checked that rejection and head no longer has that test: then a warning (the
+  validation and the test that guarded it went away together);
 - head returns another value, or leaves an argument (`self` included) differently: a note, unless
-  the call came from base's tests and head's tests no longer make it: then a warning (the PR removed
-  the test that pinned this input's result, and the result changed).
+  the call came from a test of base that head no longer has: then a warning (the PR removed the
+  test that pinned this input's result, and the result changed). A test head still has, edited or
+  not, speaks for head's behaviour: a note.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ def dropped_rejection(target: Target, base: dict[str, Any], head: dict[str, Any]
 
 
 def only_base_tests(failure: dict[str, Any]) -> bool:
-    """The call came from base's tests and head's tests no longer make it."""
-    return failure.get("side") == "base" and not failure.get("grown")
+    """The call came from a test of base that head no longer has (removed, not just edited)."""
+    gone = failure.get("side") == "base" and bool(failure.get("test_gone"))
+    return gone and not failure.get("grown")
 
 
 def classify(target: Target, failure: dict[str, Any]) -> tuple[Kind, Severity, str]:
@@ -60,7 +62,7 @@ def classify(target: Target, failure: dict[str, Any]) -> tuple[Kind, Severity, s
     removed = only_base_tests(failure)
     what = "the arguments are left differently" if failure.get("mutated") else "behaviour changed"
     if removed:
-        what += " on an input only base's tests used"
+        what += " on an input of a test the change removed"
     return Kind.BEHAVIOUR_CHANGE, Severity.WARNING if removed else Severity.NOTE, what
 
 
@@ -70,8 +72,10 @@ def origin(failure: dict[str, Any]) -> str:
         return "an input grown from the calls the tests make"
     test = failure.get("test") or "a test"
     side = failure.get("side")
+    if side == "base" and failure.get("test_gone"):
+        return f"a call base's test {test} makes; head no longer has that test"
     if side == "base":
-        return f"a call base's test {test} makes; head's tests no longer make it"
+        return f"a call base's test {test} makes"
     if side == "both":
         return f"a call the test {test} makes on base and head"
     return f"a call head's test {test} makes"

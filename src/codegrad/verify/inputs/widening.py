@@ -29,6 +29,8 @@ from codegrad.verify.inputs.shapes import (
 )
 from codegrad.verify.inputs.strategies import ArgPlan, ParamPlan
 
+# the origin of a `None`-default parameter's plan whose other values are guesses
+GUESSED_NONE = "guess-for-none-default"
 # for a `None`-default parameter nothing else describes: values of the common kinds
 NONE_ALTERNATIVES: tuple[Any, ...] = (0, 1, -1, "", [])
 
@@ -171,7 +173,7 @@ def for_comparison(
             alternatives = extra or [*NONE_ALTERNATIVES, *constants]
             wide = f"st.one_of(st.none(), {_sampled(alternatives) or 'st.nothing()'})"
             params.append(
-                ParamPlan(arg.arg, "st.none()", wide, "default", keyword=arg.arg in kwonly)
+                ParamPlan(arg.arg, "st.none()", wide, GUESSED_NONE, keyword=arg.arg in kwonly)
             )
     params += [p for p in plan.params if p.star]
     return replace(plan, params=tuple(params))
