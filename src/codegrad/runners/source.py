@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -78,8 +79,31 @@ class Writer:
         self.imports.setdefault(module, set()).add(qualname.split(".", 1)[0])
         return qualname
 
+    def _global(self, value: Any) -> str | None:
+        """A function, class or builtin method by the name a test imports it with (`str.lower`)."""
+        owner = getattr(value, "__objclass__", None)
+        module = getattr(owner if owner is not None else value, "__module__", None)
+        qualname = getattr(value, "__qualname__", None)
+        if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+            return None
+        found: Any = sys.modules.get(module)
+        for part in qualname.split("."):
+            found = getattr(found, part, None)
+        if found is not value and not (owner is not None and found == value):
+            return None
+        if module == "builtins":
+            return qualname
+        holder = type("_Holder", (), {"__module__": module})  # module_of reads a type's module
+        name = self.module_of(holder)
+        if name is None:
+            return None
+        self.imports.setdefault(name, set()).add(qualname.split(".", 1)[0])
+        return qualname
+
     def _object(self, value: Any, depth: int) -> str:
         kind = type(value)
+        if callable(value) and (named := self._global(value)) is not None:
+            return named
         if values._is_enum(value):
             return f"{self._name(kind)}.{value.name}"
         if getattr(kind, "__repr__", None) is not object.__repr__:
@@ -87,6 +111,8 @@ class Writer:
             if shown is not None:
                 return shown
         attrs = values.state(value)
+        if kind.__module__ == "builtins":  # functions, modules, object(): nothing to rebuild from
+            raise NoSource(f"a {kind.__qualname__} cannot be written as source")
         if attrs is None or not all(isinstance(k, str) and k.isidentifier() for k in attrs):
             raise NoSource(f"{kind.__qualname__} has no recordable state")
         name = self._name(kind)
