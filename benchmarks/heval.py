@@ -146,6 +146,7 @@ def score(
             cwd=root,
             timeout=180,
             limits=sandbox.Limits(memory_mb=4096),
+            readable=[Path(candidate_file)],
         )
         result_path = root / "result.json"
         if not result_path.is_file():

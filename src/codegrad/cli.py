@@ -24,6 +24,7 @@ from codegrad.refine import loop as refine
 from codegrad.render import jsonout, render, render_hardening
 from codegrad.review import exit_status, review
 from codegrad.settings import FAIL_LEVELS, FORMATS, Settings, build
+from codegrad.verify import guard, interpreter, project_env
 from codegrad.verify.sandbox import harden_self
 
 
@@ -100,6 +101,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     out.add_argument(
         "--no-progress", "-q", dest="progress", action="store_false", help="no progress lines"
     )
+    parser.add_argument(
+        "--isolation",
+        help="strict (default): refuse to run the project's code below namespace isolation while a "
+        "token or key is in the environment; allow-weak: run it anyway (also $CODEGRAD_ISOLATION)",
+    )
+    parser.add_argument(
+        "--python",
+        help="the project's interpreter, which runs its tests and codegrad's checks in the sandbox "
+        "(default: $CODEGRAD_PYTHON, else the one codegrad runs on)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
 
 
@@ -158,7 +169,27 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         )
     flags: dict[str, Any] = {name: getattr(args, name, None) for name in _SETTING_FLAGS}
     flags["config"] = args.config
-    return build(repo, flags)
+    config = None
+    if args.command == "review":  # the base commit's [tool.codegrad], not the change's
+        from codegrad.diff import trusted_config
+
+        head = args.head or "HEAD"
+        base = trusted_config.review_base(repo, args.base, head)
+        config = trusted_config.for_review(repo, base=base, head=head, config=args.config)
+    return build(repo, flags, config=config)
+
+
+def admit(args: argparse.Namespace, settings: Settings) -> None:
+    """Hide the checkout from the sandbox; refuse weak isolation with secrets around (UsageError)."""
+    flag = getattr(args, "isolation", None)
+    chosen = guard.policy(
+        flag or os.environ.get(guard.ENV_POLICY),
+        "--isolation" if flag else guard.ENV_POLICY,
+    )
+    key = ["the LLM API key"] if settings.llm_api_key else []
+    guard.admit(settings.repo, chosen=chosen, strict=False, extra_secrets=key)
+    interpreter.choose(getattr(args, "python", None), "--python")
+    project_env.require()
 
 
 def write_report(text: str, output: Path | None) -> None:
@@ -178,6 +209,7 @@ def write_report(text: str, output: Path | None) -> None:
 def cmd_review(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     register_secret(settings.llm_api_key)
+    admit(args, settings)
     show = settings.progress if settings.progress is not None else sys.stderr.isatty()
     progress = Progress(enabled=show)
     outcome = review(settings, progress=progress)
@@ -327,6 +359,7 @@ def harden_main(args: argparse.Namespace) -> int:
     """`codegrad harden`: verify, write the report, return the exit status."""
     settings = _settings(args)
     register_secret(settings.llm_api_key)
+    admit(args, settings)
     if args.max_functions is not None and args.max_functions < 1:
         raise UsageError(f"--max-functions {args.max_functions}: give a whole number of at least 1")
     show = settings.progress if settings.progress is not None else sys.stderr.isatty()

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from codegrad import markup
 from codegrad.model import Finding, Kind, Loss, Outcome, Severity, Target
 
 CORRECTNESS = "Correctness"
@@ -154,30 +155,23 @@ def section_of(finding: Finding) -> str:
 
 
 def one_line(text: str) -> str:
-    """Newlines shown as \\n so that a value stays on one line."""
-    return text.replace("\r\n", "\n").replace("\n", "\\n")
+    """Line breaks shown as \\n (and control characters as \\uXXXX) so that a value stays on one line."""
+    return markup.one_line(text)
 
 
 def clip(text: str, limit: int = VALUE_LIMIT) -> str:
     """Text of at most about `limit` characters: head … tail, with the original length noted."""
-    if len(text) <= limit:
-        return text
-    head = max(1, limit * 2 // 3)
-    tail = max(1, limit - head - 1)
-    return f"{text[:head]}…{text[-tail:]} [{len(text)} chars]"
+    return markup.clip(text, limit)
 
 
 def inline_code(text: str) -> str:
-    """A markdown code span that survives backticks inside the text."""
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+    """A one-line markdown code span that survives backticks and line breaks inside the text."""
+    return markup.code(text)
 
 
 def value(text: str, limit: int = VALUE_LIMIT) -> str:
     """A value (input, expected, actual) as a clipped one-line code span."""
-    return inline_code(clip(one_line(text), limit))
+    return markup.code(text, limit)
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -185,9 +179,20 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def _sentence(text: str) -> str:
-    text = text.rstrip()
-    return text if text.endswith((".", "!", "?", ":")) else f"{text}."
+def result_phrase(text: str, *, verb: str = "returns", limit: int = VALUE_LIMIT) -> str:
+    """A recorded result as a verb phrase: "raises `E: m`", "returns `3`", "does not finish …".
+
+    Checks record results as "returned 3", "raised ValueError: bad n" or "did not finish in time";
+    a bare value takes `verb` ("returns" unless the caller knows better).
+    """
+    stripped = text.strip()
+    for prefix, present in (("returned ", "returns"), ("raised ", "raises")):
+        if stripped.startswith(prefix):
+            return f"{present} {value(stripped[len(prefix) :], limit)}"
+    if stripped.startswith("did not finish"):
+        rest = stripped[len("did not finish") :].strip(" ;,")
+        return "does not finish" + (f" ({markup.text(rest, limit)})" if rest else "")
+    return f"{verb} {value(stripped, limit)}"
 
 
 # --- feedback -----------------------------------------------------------------------------------
@@ -207,14 +212,14 @@ def feedback(finding: Finding) -> str:
 
 
 def _lead(f: Finding) -> str:
-    message = clip(one_line(f.message.strip()), MESSAGE_LIMIT) or "(no message)"
-    where = f"{inline_code(f.function)} ({f.path}:{f.line})"
-    return f"[{f.level.value}] {KIND_TITLE[f.kind]} in {where}, found by {f.check}: {_sentence(message)}"
+    message = value(f.message.strip(), MESSAGE_LIMIT) if f.message.strip() else "(no message)"
+    where = f"{inline_code(f.function)} ({inline_code(f'{f.path}:{f.line}')})"
+    return f"[{f.level.value}] {KIND_TITLE[f.kind]} in {where}, found by {f.check}: {message}."
 
 
 def _expected_actual(f: Finding) -> list[str]:
     if f.kind is Kind.BEHAVIOUR_CHANGE and f.expected is not None and f.actual is not None:
-        return [f"Base gives {value(f.expected)}; head gives {value(f.actual)}."]
+        return [f"Base {result_phrase(f.expected)}; head {result_phrase(f.actual)}."]
     out = []
     if f.expected is not None:
         out.append(f"Expected: {value(f.expected)}.")
@@ -226,7 +231,7 @@ def _expected_actual(f: Finding) -> list[str]:
 def _traceback_sentence(lines: Sequence[str]) -> str:
     kept = list(lines[-TRACEBACK_LINES:])
     skipped = len(lines) - len(kept)
-    shown = "; ".join(inline_code(clip(one_line(line.strip()), 160)) for line in kept)
+    shown = "; ".join(value(line.strip(), 160) for line in kept)
     more = f" ({skipped} outer lines omitted)" if skipped else ""
     return f"Traceback inside the target, innermost last{more}: {shown}."
 
@@ -253,20 +258,22 @@ def _hint(f: Finding) -> str:
     """What to look at, by kind; phrased with the finding's own values where it has them."""
     call = value(f.input) if f.input else "the failing input"
     got = value(f.actual) if f.actual is not None else "a different result"
+    does = result_phrase(f.actual, verb="raises") if f.actual is not None else "raises"
+    gives = result_phrase(f.actual) if f.actual is not None else "gives a different result"
     want = value(f.expected) if f.expected is not None else "the stated result"
-    innermost = inline_code(clip(one_line(f.traceback[-1].strip()), 160)) if f.traceback else ""
+    innermost = value(f.traceback[-1].strip(), 160) if f.traceback else ""
     if f.kind is Kind.BUG and f.check == "docstrings":
         return f"the function returned {got} for {call}; the docstring example says {want}."
     hints: dict[Kind, str] = {
-        Kind.BUG: f"for {call} the function gives {got} where {want} is expected; follow that input through the changed lines.",
+        Kind.BUG: f"for {call} the function {gives} where {want} is expected; follow that input through the changed lines.",
         Kind.REGRESSION: f"this passes on base and fails on head; compare what the change did to the path {call} takes.",
         Kind.PRE_EXISTING: "base fails the same way; fixing it is welcome but not required by this change.",
-        Kind.CRASH: f"valid input {call} raises {got}"
+        Kind.CRASH: f"valid input {call} {does}"
         + (f" at {innermost}" if innermost else "")
         + "; handle that case instead of letting it raise.",
-        Kind.TIMEOUT: f"{call} did not finish in time; look for a loop that never ends or grows too fast.",
+        Kind.TIMEOUT: f"{call} does not finish in time; look for a loop that never ends or grows too fast.",
         Kind.SYNTAX: f"the file no longer parses; fix the syntax at line {f.line} first, nothing else can run.",
-        Kind.BEHAVIOUR_CHANGE: f"keep the new result {got} if intended (and update the docs/tests), otherwise restore {want}.",
+        Kind.BEHAVIOUR_CHANGE: "keep the new behaviour if it is intended (and update the docs and tests), otherwise restore base's.",
         Kind.PERFORMANCE_REGRESSION: f"cost grows faster than on base ({got} vs {want}); look for nested loops or repeated work added by the change.",
         Kind.COMPLEXITY_BOUND: f"measured growth {got} exceeds the stated bound {want}; reduce the work per element.",
         Kind.BAD_TEST: "known-good evidence contradicts this generated test, so the test is likely wrong; do not change the code for it alone.",
@@ -286,7 +293,7 @@ def textual_gradient(target: Target, findings: Sequence[Finding]) -> str:
     total = loss(ordered)
     counts = ", ".join(plural(n, s) for s, n in counts_by_severity(ordered).items() if n)
     blocks = [
-        f"Gradient for {inline_code(target.qualname)} ({target.path}:{target.lineno}): "
+        f"Gradient for {inline_code(target.qualname)} ({inline_code(f'{target.path}:{target.lineno}')}): "
         f"loss {total.total:.2f} from {plural(total.count, 'finding')} ({counts})."
     ]
     for name in SECTIONS:

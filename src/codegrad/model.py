@@ -147,6 +147,11 @@ class Workspace:
     base_root: Path | None = None
     repo_root: Path | None = None  # the user's repository (never written to)
 
+    @property
+    def trees(self) -> tuple[Path, ...]:
+        """The exported trees that sandboxed runs read (never the user's repository)."""
+        return (self.head_root,) if self.base_root is None else (self.head_root, self.base_root)
+
 
 @dataclass(frozen=True)
 class CheckResult:

@@ -1,4 +1,4 @@
-"""Redact secrets: values from codegrad's environment, their encoded forms and credential-shaped text."""
+"""Redact secrets: values from codegrad's environment, their encoded and disguised forms, credential-shaped text."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 SECRET_NAME = re.compile(
     r"TOKEN|SECRET|KEY|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|(?:^|_)PAT(?:$|_)",
@@ -24,7 +25,12 @@ URL_CREDENTIALS = re.compile(
 )
 MIN_SECRET_LEN = 6
 MIN_ENCODED_LEN = 16  # shorter encoded variants would match innocent text
+MIN_SPLIT_LEN = (
+    10  # letters and digits a disguised form needs before it is matched across separators
+)
 REDACTED = "***"
+_SEPARATORS = re.compile(r"[^0-9A-Za-z]+")
+_NOT_ALNUM = bytes(b for b in range(256) if not chr(b).isascii() or not chr(b).isalnum())
 
 
 def encoded_variants(secret: str) -> list[str]:
@@ -39,11 +45,47 @@ def encoded_variants(secret: str) -> list[str]:
     return [v for v in variants if v != secret and len(v) >= MIN_ENCODED_LEN]
 
 
+def disguised_forms(secret: str) -> list[str]:
+    """A secret reversed, hex-encoded (either order), as the letters and digits that survive any
+    separators put between them (dashes, spaces, quotes, newlines), lower-cased: matched in text
+    stripped the same way, so "g-h-s-_-a-b", "BA_SHG" or "67:68:73" of a secret are all caught."""
+    raw = secret.encode()
+    forms = {secret, secret[::-1], raw.hex(), raw[::-1].hex(), raw.hex()[::-1]}
+    skeletons = {_SEPARATORS.sub("", form).lower() for form in forms}
+    return sorted((s for s in skeletons if len(s) >= MIN_SPLIT_LEN), key=len, reverse=True)
+
+
+def _spans(text: str, skeletons: Sequence[str]) -> list[tuple[int, int]]:
+    """Where in text each skeleton occurs once separators are ignored: (start, end) character spans.
+    Each character of the skeleton is followed by any run of non-alphanumerics: no backtracking."""
+    found = []
+    for skeleton in skeletons:
+        pattern = "[^0-9A-Za-z]*".join(re.escape(c) for c in skeleton)
+        found += [m.span() for m in re.finditer(pattern, text, re.I)]
+    return sorted(found)
+
+
+def _blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """text with each span (sorted; overlapping ones merged) replaced by REDACTED."""
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, last = [], 0
+    for start, end in merged:
+        out += [text[last:start], REDACTED]
+        last = end
+    return "".join(out) + text[last:]
+
+
 @dataclass
 class Redactor:
     """Replaces the values of secrets found in codegrad's own environment (and token-shaped text) with ***."""
 
     secrets: list[str] = field(default_factory=list)
+    skeletons: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, extra: Sequence[str] = ()) -> Redactor:
@@ -59,10 +101,15 @@ class Redactor:
     def add(self, value: str | None) -> None:
         if not value or len(value) < MIN_SECRET_LEN:
             return
-        for form in (value, *encoded_variants(value)):
+        raw = value.encode()
+        for form in (value, value[::-1], raw.hex(), raw.hex().upper(), *encoded_variants(value)):
             if form not in self.secrets:
                 self.secrets.append(form)
         self.secrets.sort(key=len, reverse=True)
+        for skeleton in disguised_forms(value):
+            if skeleton not in self.skeletons:
+                self.skeletons.append(skeleton)
+        self.skeletons.sort(key=len, reverse=True)
 
     @property
     def longest(self) -> int:
@@ -73,7 +120,14 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, REDACTED)
         text = TOKEN_SHAPES.sub(REDACTED, text)
-        return URL_CREDENTIALS.sub(lambda m: m.group("head") + REDACTED, text)
+        text = URL_CREDENTIALS.sub(lambda m: m.group("head") + REDACTED, text)
+        if self.skeletons:
+            # the cheap test first (C speed): most text holds no disguised secret
+            flat = text.encode("utf-8", "replace").translate(None, _NOT_ALNUM).lower()
+            present = [s for s in self.skeletons if s.encode() in flat]
+            if present:
+                text = _blank(text, _spans(text, present))
+        return text
 
 
 _REDACTOR = Redactor.from_env()
@@ -82,6 +136,18 @@ _REDACTOR = Redactor.from_env()
 def redact(text: str) -> str:
     """Redact every known secret value from text (the process-wide redactor)."""
     return _REDACTOR(text)
+
+
+def redact_tree(data: Any) -> Any:
+    """A parsed JSON value with every string in it (keys too) redacted; escapes are decoded first, so
+    a secret spelled with JSON escapes is caught, and a match never spans two values."""
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, list):
+        return [redact_tree(item) for item in data]
+    if isinstance(data, dict):
+        return {redact(str(key)): redact_tree(value) for key, value in data.items()}
+    return data
 
 
 def register_secret(value: str | None) -> None:

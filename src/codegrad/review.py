@@ -88,7 +88,10 @@ def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
         targets=tuple(targets),
         evidence=evidence,
         fixes=fixes,
-        notes=tuple(notes),
+        notes=(
+            *settings.notes,
+            *notes,
+        ),  # settings' own notes first (e.g. the config the PR changed)
         seconds=time.monotonic() - started,
     )
 

@@ -1,8 +1,9 @@
-"""Settings: defaults <- `[tool.codegrad]` in pyproject.toml <- CODEGRAD_* env <- CLI flags."""
+"""Settings: defaults <- `[tool.codegrad]` (the base commit's, see diff/trusted_config.py) <- CODEGRAD_* env <- flags."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -97,6 +98,7 @@ class Settings:
     candidates_per_step: int = 1
     critic: bool = True  # the LLM critic's feedback before each update step
     progress: bool | None = None  # None: on when stderr is a TTY
+    notes: tuple[str, ...] = ()  # about the settings themselves (a config change under review)
 
     @property
     def llm_configured(self) -> bool:
@@ -124,10 +126,7 @@ _CONFIG_KEYS = {
     "format",
     "slowdown-factor",
     "complexity-bounds",
-    "llm-base-url",
-    "llm-model",
     "llm-timeout",
-    "llm-prices",
     "max-iterations",
     "budget-usd",
     "budget-calls",
@@ -137,6 +136,15 @@ _CONFIG_KEYS = {
     "critic",
 }
 
+
+# Where the API key goes, and what a run may spend, are not for a committed file to say: a pull
+# request could point the key at its own host. These come from flags, action inputs or env only.
+NOT_IN_CONFIG = {
+    "llm-base-url": "--llm-base-url, the llm-base-url input or OPENAI_BASE_URL",
+    "llm-model": "--llm-model, the llm-model input or OPENAI_MODEL",
+    "llm-prices": 'CODEGRAD_LLM_PRICES (JSON: {"model": [input, output] USD per 1M tokens})',
+}
+_ENV_ONLY = frozenset(NOT_IN_CONFIG)
 
 AT_LEAST_ONE = frozenset({"candidates_per_step"})
 
@@ -163,6 +171,8 @@ def _coerce(name: str, value: Any, where: str) -> Any:
                 raise TypeError("a table of function name -> bound")
             return {str(k): str(v) for k, v in value.items()}
         if name == "llm_prices":
+            if isinstance(value, str):
+                value = json.loads(value)
             if not isinstance(value, Mapping):
                 raise TypeError("a table of model -> [input, output] USD per 1M tokens")
             return {str(k): (float(v[0]), float(v[1])) for k, v in value.items()}
@@ -198,7 +208,7 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         text = str(value)
     except UsageError:
         raise
-    except (TypeError, ValueError, IndexError) as exc:
+    except (TypeError, ValueError, IndexError, KeyError) as exc:
         raise UsageError(
             f"{where}: bad value {value!r} for {name.replace('_', '-')}: {exc}"
         ) from None
@@ -209,21 +219,40 @@ def _coerce(name: str, value: Any, where: str) -> Any:
     return text
 
 
+@dataclass(frozen=True)
+class Config:
+    """A raw `[tool.codegrad]` table, where it was read from, and notes about it."""
+
+    table: Mapping[str, Any]
+    where: str
+    notes: tuple[str, ...] = ()
+
+
+def parse_config(text: str, where: str) -> dict[str, Any]:
+    """The raw `[tool.codegrad]` table of a TOML text (empty if it has none)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(
+            f"{where}: not valid TOML ({exc}); fix the file or remove [tool.codegrad]"
+        ) from None
+    tool = data.get("tool", {})
+    table = tool.get("codegrad", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise UsageError(f"{where}: [tool.codegrad] must be a table")
+    return table
+
+
 def read_pyproject(repo: Path) -> dict[str, Any]:
-    """The raw `[tool.codegrad]` table of the repository's pyproject.toml (empty if none)."""
+    """The raw `[tool.codegrad]` table of the repository's pyproject.toml on disk (empty if none)."""
     path = repo / "pyproject.toml"
     if not path.is_file():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(
-            f"{path}: not valid TOML ({exc}); fix the file or remove [tool.codegrad]"
-        ) from None
-    table = data.get("tool", {}).get("codegrad", {})
-    if not isinstance(table, dict):
-        raise UsageError(f"{path}: [tool.codegrad] must be a table")
-    return table
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text ({exc})") from None
+    return parse_config(text, str(path))
 
 
 def from_config(table: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -231,6 +260,11 @@ def from_config(table: Mapping[str, Any], where: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for raw_key, raw_value in table.items():
         key = raw_key.replace("_", "-")
+        if key in NOT_IN_CONFIG:
+            raise UsageError(
+                f"{where}: {raw_key!r} is not read from [tool.codegrad] (a committed file does not "
+                f"decide where the API key is sent or what it costs); set it with {NOT_IN_CONFIG[key]}"
+            )
         if key not in _CONFIG_KEYS:
             raise UsageError(
                 f"{where}: unknown key {raw_key!r} in [tool.codegrad]; "
@@ -257,33 +291,30 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any]:
         if name == "llm_api_key":
             values[name] = raw
             continue
-        if name.replace("_", "-") not in _CONFIG_KEYS:
+        if name.replace("_", "-") not in _CONFIG_KEYS | _ENV_ONLY:
             continue  # other tools' variables share the prefix rarely; ignore rather than fail
         values[name] = _coerce(name, raw, f"environment variable {key}")
     return values
 
 
-def build(repo: Path, flags: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
-    """Merge defaults, the repo's config, the environment and flags (later wins)."""
+def build(
+    repo: Path,
+    flags: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    *,
+    config: Config | None = None,
+) -> Settings:
+    """Merge defaults, the config table, the environment and flags (later wins).
+
+    `config` is the table to use (a review passes the base commit's); without it the file named
+    by the `config` flag, else the repository's pyproject.toml, is read from disk.
+    """
     env = os.environ if env is None else env
     repo = repo.resolve()
     merged: dict[str, Any] = {"repo": repo}
-    config_path = flags.get("config")
-    if config_path:
-        path = Path(str(config_path))
-        if not path.is_file():
-            raise UsageError(
-                f"--config {config_path}: no such file; give a TOML file with a [tool.codegrad] table"
-            )
-        try:
-            table = (
-                tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("codegrad", {})
-            )
-        except tomllib.TOMLDecodeError as exc:
-            raise UsageError(f"--config {config_path}: not valid TOML ({exc})") from None
-        merged.update(from_config(table, str(path)))
-    else:
-        merged.update(from_config(read_pyproject(repo), str(repo / "pyproject.toml")))
+    if config is None:
+        config = read_config_file(repo, flags.get("config"))
+    merged.update(from_config(config.table, config.where))
     merged.update(from_env(env))
     for name, value in flags.items():
         if value is None or name == "config":
@@ -293,4 +324,20 @@ def build(repo: Path, flags: Mapping[str, Any], env: Mapping[str, str] | None = 
         merged[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
     if merged.get("apply") and not merged.get("fix"):
         raise UsageError("--apply needs --fix: it writes the verified fixes that --fix produces")
-    return Settings(**merged)
+    return Settings(**merged, notes=config.notes)
+
+
+def read_config_file(repo: Path, config_path: Any) -> Config:
+    """The `[tool.codegrad]` table of the named file, else of the repository's pyproject.toml."""
+    if not config_path:
+        return Config(read_pyproject(repo), str(repo / "pyproject.toml"))
+    path = Path(str(config_path))
+    if not path.is_file():
+        raise UsageError(
+            f"--config {config_path}: no such file; give a TOML file with a [tool.codegrad] table"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--config {config_path}: not UTF-8 text ({exc})") from None
+    return Config(parse_config(text, f"--config {config_path}"), str(path))

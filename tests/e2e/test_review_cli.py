@@ -238,3 +238,43 @@ def test_hostile_pr_is_contained_and_secrets_never_leak(tmp_path: Path) -> None:
     # the user's working tree is untouched: the hostile test ran in an exported copy
     assert not (repo.path / "stolen.txt").exists()
     assert repo.git("status", "--porcelain").strip() == ""
+
+
+def test_weak_isolation_with_a_secret_around_is_refused_unless_allowed(tmp_path: Path) -> None:
+    repo = demo_repo(tmp_path)
+    weak = {"CODEGRAD_NO_UNSHARE": "1", "CODEGRAD_CHECKS": "docstrings"}
+
+    refused = codegrad("review", "--repo", str(repo), env={**weak, "OPENAI_API_KEY": KEY})
+    assert refused.returncode == 2, refused.stderr
+    assert "codegrad: error: refusing to run the project's code at sandbox isolation 'none'" in (
+        refused.stderr
+    )
+    assert "OPENAI_API_KEY" in refused.stderr and KEY not in refused.stderr
+    assert "--isolation allow-weak" in refused.stderr
+
+    allowed = codegrad(
+        "review",
+        "--repo",
+        str(repo),
+        "--isolation",
+        "allow-weak",
+        env={**weak, "OPENAI_API_KEY": KEY},
+    )
+    assert allowed.returncode == 1, allowed.stderr  # reviewed: the demo's bug is found
+    assert "allow-weak: running anyway" in allowed.stderr
+
+    no_secret = codegrad("review", "--repo", str(repo), env=weak)
+    assert no_secret.returncode == 1, no_secret.stderr  # nothing to expose: runs, as before
+
+    bad = codegrad("review", "--repo", str(repo), "--isolation", "loose", env=weak)
+    assert (
+        bad.returncode == 2
+        and "--isolation: 'loose' is not one of strict, allow-weak" in bad.stderr
+    )
+
+
+def test_a_python_that_is_not_there_is_a_usage_error(tmp_path: Path) -> None:
+    repo = demo_repo(tmp_path)
+    proc = codegrad("review", "--repo", str(repo), "--python", str(tmp_path / "nope" / "python"))
+    assert proc.returncode == 2
+    assert f"--python: '{tmp_path / 'nope' / 'python'}' is not an executable Python" in proc.stderr

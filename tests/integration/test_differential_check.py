@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import os
+import subprocess
+import sys
 import textwrap
 import time
 from dataclasses import replace
@@ -364,3 +367,93 @@ def test_checked_means_an_input_inside_the_domain_reached_the_changed_lines(tmp_
     assert "mod.py::ratio" not in result.checked
     assert result.skipped["mod.py::ratio"].startswith("none of the ")
     assert result.skipped["mod.py::ratio"].endswith("reached the changed lines")
+
+
+RESULTS = '''
+from dataclasses import dataclass
+
+
+class Parsed:
+    """A result object without __eq__: == is identity, so two calls never agree by ==."""
+
+    def __init__(self, ok, value, notes=()):
+        self.ok, self.value, self.notes = ok, value, list(notes)
+
+
+@dataclass
+class Stats:
+    count: int
+    mean: float
+
+
+def parse(n: int):
+    if n < 0:
+        return Parsed(False, None, ["negative"])
+    return Parsed(True, n * 2)
+
+
+def stats(n: int):
+    return Stats(n, n / 3)
+
+
+def steps(n: int):
+    for i in range(abs(n) % 4):
+        yield Parsed(True, i)
+'''
+
+
+def test_results_without_eq_are_compared_by_structure_and_refactors_are_clean(
+    tmp_path: Path,
+) -> None:
+    refactor = RESULTS.replace(
+        "return Parsed(True, n * 2)", "doubled = n + n\n    return Parsed(True, doubled)"
+    )
+    refactor = refactor.replace("return Stats(n, n / 3)", "return Stats(count=n, mean=n * (1 / 3))")
+    refactor = refactor.replace(
+        "    for i in range(abs(n) % 4):\n        yield Parsed(True, i)",
+        "    return iter([Parsed(True, i) for i in range(abs(n) % 4)])",
+    )
+    result = run_check(tmp_path, RESULTS, refactor)
+    assert result.findings == (), [f.message for f in result.findings]
+    assert set(result.checked) == {"mod.py::parse", "mod.py::stats", "mod.py::steps"}
+    # base agrees with itself on every input: none is dropped as "nondeterministic"
+    assert result.stats["out_of_domain"] == 0 and result.stats["calls"] >= 3
+
+
+def run_pytest(test: str, root: Path) -> subprocess.CompletedProcess[str]:
+    (root / "test_repro.py").write_text(test, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_repro.py"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_changed_result_object_is_reported_without_addresses_and_reproduced(
+    tmp_path: Path,
+) -> None:
+    head = RESULTS.replace('["negative"]', '["below zero"]').replace(
+        "yield Parsed(True, i)", "yield Parsed(True, i + (i == 1))"
+    )
+    result = run_check(tmp_path, RESULTS, head)
+    found = {f.function: f for f in result.findings}
+    assert set(found) == {"parse", "steps"}, [f.message for f in result.findings]
+    parse = found["parse"]
+    assert parse.kind is Kind.BEHAVIOUR_CHANGE and parse.input == "parse(-1)"
+    assert parse.expected == "returned Parsed(ok=False, value=None, notes=['negative'])"
+    assert parse.actual == "returned Parsed(ok=False, value=None, notes=['below zero'])"
+    steps = found["steps"]
+    assert steps.input == "steps(2)"
+    shown = "<generator yielding [Parsed(ok=True, value=0, notes=[]), Parsed(ok=True, value=1, notes=[])]>"
+    assert steps.expected == f"returned {shown}"
+    for finding in (parse, steps):
+        assert "0x" not in finding.message and "0x" not in str(finding.details)
+        assert finding.reproducer is not None
+        on_base = run_pytest(finding.reproducer, tmp_path / "base")
+        assert on_base.returncode == 0, on_base.stdout + on_base.stderr
+        on_head = run_pytest(finding.reproducer, tmp_path / "head")
+        assert on_head.returncode == 1 and "1 failed" in on_head.stdout, on_head.stdout

@@ -441,3 +441,88 @@ def test_print_ellipsis_static_async_and_exception_mismatches(tmp_path: Path) ->
         "edges.py::strict",
         "edges.py::later",
     }
+
+
+COMMENTED = '''\
+class Span:
+    """A range of numbers with no __eq__ of its own (== is identity)."""
+
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+
+def is_even(n):
+    """Whether n is even.
+
+    >>> is_even(4)  # Output: True
+    >>> is_even(7)  # => False
+
+    is_even(10)  # returns True
+    """
+    return n % 2 == 0
+
+
+def widen(span, by):
+    """The span grown by `by` on each side.
+
+    >>> widen(Span(1, 2), 1)  # Span(0, 3)
+    """
+    return Span(span.low - by, span.high + by + 1)
+
+
+def count(xs):
+    """How many items.
+
+    >>> count([1, 2])  # 2 items
+    >>> count([])  # -> 0
+    """
+    return len(xs)
+
+
+def vague(xs):
+    """Vague about its result.
+
+    >>> vague([1])  # True if xs has items
+    """
+    return bool(xs)
+'''
+
+
+def run_pytest(test_file: Path, root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_outputs_written_as_comments_are_checked_and_ambiguous_ones_counted(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "head", {"shapes.py": COMMENTED})
+    result = run_check(tmp_path / "head", targets_in(tmp_path / "head", "shapes.py"))
+    findings = by_input(result)
+    # is_even's three comment outputs are right: before they were read as "returns None" (fails)
+    assert set(findings) == {"widen(Span(1, 2), 1)"}, [f.message for f in result.findings]
+    wrong = findings["widen(Span(1, 2), 1)"]
+    assert wrong.kind is Kind.BUG and wrong.expected == "Span(0, 3)"
+    assert wrong.actual == "Span(low=0, high=4)" and "0x" not in wrong.message
+    assert result.stats["forms"] == {"comment": 5}
+    assert result.stats["unparsed"] == 2  # `# 2 items` and `# True if xs has items`
+    assert "shapes.py::count" in result.checked
+    assert "no example whose output can be read" in result.skipped["shapes.py::vague"]
+    # The reproducer compares as the runner did (Span has no __eq__): it fails on this code ...
+    assert wrong.reproducer is not None and "assert equivalent(widen(" in wrong.reproducer
+    test_file = tmp_path / "head" / "test_repro.py"
+    test_file.write_text(wrong.reproducer, encoding="utf-8")
+    failed = run_pytest(test_file, tmp_path / "head")
+    assert failed.returncode == 1 and "1 failed" in failed.stdout, failed.stdout
+    # ... and passes once the code does what the docstring says.
+    fixed = COMMENTED.replace("span.high + by + 1", "span.high + by")
+    (tmp_path / "head" / "shapes.py").write_text(fixed, encoding="utf-8")
+    passed = run_pytest(test_file, tmp_path / "head")
+    assert passed.returncode == 0, passed.stdout + passed.stderr

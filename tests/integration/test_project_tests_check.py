@@ -243,15 +243,15 @@ def test_hanging_test_is_a_timeout_inside_the_function(tmp_path: Path) -> None:
         },
     )
     started = time.monotonic()
-    result = run_check(head, targets_of(head, "slow.py"), tmp_path / "scratch", test_timeout=4)
-    assert time.monotonic() - started < 12
+    result = run_check(head, targets_of(head, "slow.py"), tmp_path / "scratch", test_timeout=20)
+    assert time.monotonic() - started < 12  # the per-test limit (2 s) ends it, not the suite's
     [finding] = result.findings
     assert finding.kind is Kind.TIMEOUT
     assert (finding.path, finding.function) == ("slow.py", "spin")
     assert finding.line in (2, 3)
     assert finding.input == "tests/test_slow.py::test_spin"
-    assert "tests/test_slow.py::test_spin was still running" in finding.message
-    assert "1 tests finished" in finding.message
+    assert finding.message.startswith("test tests/test_slow.py::test_spin hung: the test did not")
+    assert finding.details["base"] == "not run on base"
     assert any(line.startswith("slow.py:") for line in finding.traceback)
 
 

@@ -181,9 +181,9 @@ def test_generators_are_consumed_the_same_way_in_the_check_and_the_reproducer(
 ) -> None:
     gen = finding(outcome, "evens")
     assert gen.expected == "returned []" and gen.actual == "returned [-3]"
-    assert gen.details["base"]["iterated"] == "generator"
+    assert gen.details["base"]["consumed"] == "generator"
     assert gen.reproducer is not None
-    assert "list(itertools.islice(evens([-3, 5]), 10000)) == []" in gen.reproducer
+    assert "equivalent(materialise(evens([-3, 5])), Consumed('generator', []))" in gen.reproducer
     assert gen.details["reproducer_checked"] == "fails on head, passes on base"
 
 

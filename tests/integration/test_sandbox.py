@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import codegrad
 from codegrad.verify import sandbox
 from codegrad.verify.checks.base import codegrad_pythonpath
 
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 PY = sys.executable
+CODEGRAD_SRC = str(Path(codegrad.__file__).resolve().parents[1])  # for drivers that import codegrad
 LEVEL = sandbox.isolation().level
 NAMESPACES = LEVEL == "namespaces"
 
@@ -114,7 +116,9 @@ def test_secrets_in_our_environment_never_reach_the_child(
 
     assert result.ok, result.stderr
     found = (tmp_path / "found.txt").read_text()
-    assert "== os.environ" in found and "CODEGRAD_SANDBOX=1" in found  # the script really looked
+    assert "== os.environ" in found and "\nPATH=" in found  # the script really looked
+    assert "CODEGRAD" not in found.upper().split("== /PROC")[0]  # no tell in its environment
+    assert "proxy" not in found.lower().split("== /proc")[0]
     for value in planted.values():
         assert value not in found
         assert value not in result.stdout + result.stderr
@@ -138,12 +142,14 @@ def test_secrets_of_codegrad_and_the_ci_shell_are_unreachable_through_proc(tmp_p
         levels = {"control": "none", "isolated": None}
         out = {}
         for name, level in levels.items():
-            r = sandbox.run(argv, cwd=root / name, timeout=20, isolation_level=level)
+            r = sandbox.run(
+                argv, cwd=root / name, timeout=20, isolation_level=level, readable=[Path(argv[1])]
+            )
             out[name] = [r.returncode, r.isolation, r.stdout, r.stderr]
         print(json.dumps(out))
         """,
     )
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": codegrad_pythonpath(), **planted}
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": CODEGRAD_SRC, **planted}
     shell = '"$1" "$2" "$3" --llm-api-key="$OPENAI_API_KEY"; echo shell-done'
     done = subprocess.run(
         ["sh", "-c", shell, "sh", PY, str(driver), str(tmp_path)],
@@ -374,17 +380,62 @@ except OSError as exc:
         server.close()
 
 
-def test_home_is_a_private_temp_dir_that_is_gone_afterwards(tmp_path: Path) -> None:
+# A test suite's own localhost server: it listens and answers inside the sandbox. The interfaces and the
+# routing table show what else the namespace could reach: nothing but `lo`, no route anywhere.
+LOCAL_SERVER = r"""
+import json, socket, threading
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(1)
+def answer():
+    conn, _ = server.accept()
+    conn.sendall(conn.recv(5).upper())
+    conn.close()
+threading.Thread(target=answer, daemon=True).start()
+client = socket.create_connection(server.getsockname(), timeout=5)
+client.sendall(b"hello")
+routes = [line.split()[0] for line in open("/proc/net/route").read().splitlines()[1:]]
+print(json.dumps({"reply": client.recv(5).decode(), "interfaces": [n for _, n in socket.if_nameindex()],
+                  "routes": routes}))
+"""
+
+
+@pytest.mark.parametrize("level", ["namespaces", "userns"])
+def test_loopback_works_inside_and_nothing_else_is_reachable(tmp_path: Path, level: str) -> None:
+    if sandbox.LEVELS.index(LEVEL) < sandbox.LEVELS.index(level):
+        pytest.skip(f"isolation level {level} unavailable: {sandbox.isolation().reason}")
+    result = sandbox.run([PY, "-c", LOCAL_SERVER], cwd=tmp_path, timeout=20, isolation_level=level)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen == {"reply": "HELLO", "interfaces": ["lo"], "routes": []}
+
+
+@pytest.mark.parametrize("level", ["none", "namespaces"])
+def test_home_is_private_empty_writable_and_named_like_any_home(
+    tmp_path: Path, level: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if level == "namespaces" and not NAMESPACES:
+        pytest.skip(f"no namespaces here: {sandbox.isolation().reason}")
+    real_home = tmp_path / "home" / "runner"
+    real_home.mkdir(parents=True)
+    (real_home / ".netrc").write_text("machine github.com password hunter2\n")
+    monkeypatch.setenv("HOME", str(real_home))
     code = (
-        "import os, pathlib; h = pathlib.Path(os.environ['HOME']); (h / 'dotfile').write_text('x');"
-        "print(h, os.environ['TMPDIR'], os.access(h, os.W_OK))"
+        "import os, pathlib, tempfile; h = pathlib.Path(os.environ['HOME']); (h / 'dotfile').write_text('x');"
+        "print(h, tempfile.gettempdir(), os.access(h, os.W_OK), sorted(os.listdir(h)))"
     )
-    result = sandbox.run([PY, "-c", code], cwd=tmp_path, timeout=20)
-    home, tmpdir, writable = result.stdout.split()
-    assert result.ok and writable == "True"
-    assert home != os.environ.get("HOME") and Path(home).name.startswith("codegrad-home-")
-    assert tmpdir == f"{home}/tmp"
-    assert not Path(home).exists()
+    (tmp_path / "cwd").mkdir()
+    result = sandbox.run([PY, "-c", code], cwd=tmp_path / "cwd", timeout=20, isolation_level=level)
+    home, tmpdir, writable, listing = result.stdout.strip().split(maxsplit=3)
+    assert result.ok and writable == "True", result.stdout
+    assert listing == ("['dotfile']" if level == "namespaces" else "['dotfile', 'tmp']")
+    assert "codegrad" not in home and "codegrad" not in tmpdir
+    if level == "namespaces":  # the user's own HOME path, empty and private; the real one untouched
+        assert home == str(real_home) and tmpdir == "/tmp"
+        assert sorted(p.name for p in real_home.iterdir()) == [".netrc"]
+    else:  # a fresh temporary folder, gone afterwards
+        assert home != str(real_home) and tmpdir == f"{home}/tmp"
+        assert not Path(home).exists()
 
 
 def test_codegrad_runners_and_project_tests_work_inside(tmp_path: Path) -> None:
@@ -399,8 +450,7 @@ def test_codegrad_runners_and_project_tests_work_inside(tmp_path: Path) -> None:
 
         def test_tmp_and_imports(tmp_path):
             (tmp_path / "f.txt").write_text("ok")
-            assert os.environ["CODEGRAD_SANDBOX"] == "1"
-            assert str(tmp_path).startswith(os.environ["HOME"])
+            assert not any("CODEGRAD" in name.upper() for name in os.environ)
             assert values.equivalent([1.0], [1.0]) and callable(loader.load_module)
         """,
     )
@@ -444,7 +494,7 @@ def test_harden_self_hides_codegrad_environ_from_same_uid_children(tmp_path: Pat
         " timeout=20, isolation_level='none')\n"
         "print(hardened, sandbox.is_dumpable(), r.stdout.strip())"
     )
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": codegrad_pythonpath(), "HARDEN_ME": "x"}
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": CODEGRAD_SRC, "HARDEN_ME": "x"}
     outputs = {}
     for choice in ("no", "yes"):
         argv = [*drop_caps, PY, "-c", launcher, choice, str(reader), str(tmp_path)]
@@ -475,3 +525,93 @@ def test_a_degraded_probe_warns_once_and_is_cached(
     finally:
         monkeypatch.undo()
         assert sandbox.isolation(refresh=True).level == before
+
+
+FILE_THIEF = r"""
+import json, os, sys
+places = json.loads(sys.argv[1])
+seen = {}
+for path in places:
+    try:
+        with open(path) as f:
+            seen[path] = f.read()
+    except OSError as exc:
+        seen[path] = "denied: %s" % exc.strerror
+writes = {}
+for path in json.loads(sys.argv[2]):
+    try:
+        with open(os.path.join(path, "planted-by-pr"), "w") as f:
+            f.write("x")
+        writes[path] = "written"
+    except OSError as exc:
+        writes[path] = exc.strerror
+print(json.dumps({"seen": seen, "writes": writes, "home": os.environ["HOME"], "tmp": sorted(os.listdir("/tmp"))}))
+"""
+
+
+@pytest.mark.skipif(not NAMESPACES, reason=f"no namespaces here: {sandbox.isolation().reason}")
+def test_credential_files_are_out_of_sight_and_the_interpreter_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, temp, workspace = (
+        tmp_path / "home",
+        tmp_path / "work" / "_temp",
+        tmp_path / "work" / "r" / "r",
+    )
+    for folder in (home, temp / "_github_workflow", workspace / ".git"):
+        folder.mkdir(parents=True)
+    planted = {
+        home / ".git-credentials": "home credential hunter2",
+        temp / "git-credentials-0.config": "[http] extraheader = AUTHORIZATION: basic c2VjcmV0",
+        temp / "_github_workflow" / "event.json": '{"secret": "hunter2-event"}',
+        workspace / ".git" / "config": "[http] extraheader = AUTHORIZATION: basic aHVudGVy",
+        workspace / ".env": "API_KEY=hunter2-dotenv",
+        tmp_path / "elsewhere-in-tmp.txt": "hunter2-tmp",
+        Path("/dev/shm") / f"codegrad-test-{secrets.token_hex(4)}": "hunter2-shm",
+    }
+    for path, text in planted.items():
+        path.write_text(text)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("RUNNER_TEMP", str(temp))
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(workspace))
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(temp / "_github_workflow" / "event.json"))
+    cwd = tmp_path / "export"
+    cwd.mkdir()
+    script = write(cwd / "thief.py", FILE_THIEF)
+    runners = Path(codegrad_pythonpath())
+    pythons = [Path(p) for p in sandbox.fsview.interpreter_dirs(PY)]
+    try:
+        for level, hidden in (("none", False), (None, True)):  # control first: it can read them
+            result = sandbox.run(
+                [
+                    PY,
+                    str(script),
+                    json.dumps([str(p) for p in planted]),
+                    json.dumps([str(p) for p in (cwd, runners, *pythons)]),
+                ],
+                cwd=cwd,
+                timeout=30,
+                isolation_level=level,
+                env={"PYTHONPATH": str(runners)},
+            )
+            report = json.loads(result.stdout)
+            for path, text in planted.items():
+                assert (report["seen"][str(path)] == text) is not hidden, (
+                    level,
+                    path,
+                    report["seen"],
+                )
+            if hidden:
+                assert report["home"] == str(home) and report["writes"][str(cwd)] == "written"
+                assert report["writes"][str(runners)] == "Read-only file system"
+                for folder in pythons:  # wherever the interpreter lives (even under HOME)
+                    assert report["writes"][str(folder)] == "Read-only file system", folder
+                assert report["tmp"] == sorted({p.split("/")[2] for p in (str(cwd), str(runners))})
+                assert not any((f / "planted-by-pr").exists() for f in (runners, *pythons))
+            for folder in (runners, *pythons):  # the control could write there
+                (folder / "planted-by-pr").unlink(missing_ok=True)
+    finally:
+        for path in planted:
+            path.unlink(missing_ok=True)
+        for folder in (runners, *pythons):
+            (folder / "planted-by-pr").unlink(missing_ok=True)

@@ -39,6 +39,8 @@ def test_every_input_is_passed_to_the_codegrad_step_and_understood() -> None:
             "auto-fix": "commit",
             "allow-fork-code": "true",
             "fail-on": "note",
+            "isolation": "allow-weak",
+            "enable-userns": "false",
         }.get(name, "7")
     parsed = action_context.read_inputs(env)
     assert (parsed.mode, parsed.auto_fix, parsed.allow_fork_code, parsed.fail_on) == (
@@ -53,6 +55,7 @@ def test_every_input_is_passed_to_the_codegrad_step_and_understood() -> None:
         parsed.max_fix_commits,
         parsed.test_command,
     ) == (7, 7.0, 7, "7")
+    assert (parsed.isolation, parsed.enable_userns, parsed.python) == ("allow-weak", "false", "7")
 
 
 def test_secrets_reach_only_the_codegrad_steps_environment() -> None:

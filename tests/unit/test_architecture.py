@@ -20,6 +20,7 @@ SHARED = {
     "funcsource",
     "progress",
     "gradient",
+    "markup",
 }
 MAY_IMPORT = {
     "diff": set(),

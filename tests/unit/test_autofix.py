@@ -96,9 +96,26 @@ def test_commit_message_ends_with_the_trailer() -> None:
     assert autofix.has_trailer(message)
 
 
+def _config(env: dict[str, str]) -> list[tuple[str, str]]:
+    count = int(env["GIT_CONFIG_COUNT"])
+    return [(env[f"GIT_CONFIG_KEY_{i}"], env[f"GIT_CONFIG_VALUE_{i}"]) for i in range(count)]
+
+
 def test_auth_env_keeps_the_token_out_of_argv_and_plain_text() -> None:
-    env = botgit.auth_env("s3cr3t-token", "https://github.example/")
-    assert env["GIT_CONFIG_KEY_0"] == "http.https://github.example/.extraheader"
-    assert "s3cr3t-token" not in env["GIT_CONFIG_VALUE_0"]
-    encoded = env["GIT_CONFIG_VALUE_0"].split()[-1]
-    assert base64.b64decode(encoded).decode() == "x-access-token:s3cr3t-token"
+    env = botgit.auth_env("s3cr3t-token", "https://github.example/", "https://github.example/o/r")
+    pairs = _config(env)
+    assert ("credential.helper", "") in pairs and ("http.extraheader", "") in pairs
+    for url in ("https://github.example/", "https://github.example/o/r"):
+        key = f"http.{url}.extraheader"
+        [reset, header] = [value for k, value in pairs if k == key]  # saved headers reset first
+        assert reset == "" and "s3cr3t-token" not in header
+        assert base64.b64decode(header.split()[-1]).decode() == "x-access-token:s3cr3t-token"
+
+
+def test_without_a_token_saved_credentials_are_reset_and_none_sent() -> None:
+    pairs = _config(botgit.auth_env("", "https://github.example"))
+    assert pairs == [
+        ("credential.helper", ""),
+        ("http.extraheader", ""),
+        ("http.https://github.example/.extraheader", ""),
+    ]

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from codegrad.verify.inputs.examples import Example, clean_expected, extract, find_docstring
+from codegrad.verify.inputs.examples import Example, clean_expected, extract, find_docstring, scan
 
 
 def pairs(docstring: str, name: str, **kwargs: object) -> list[tuple[str, str | None]]:
@@ -375,3 +375,80 @@ def test_doctest_assertions_without_output_become_comparisons() -> None:
         ("count([1]) == 1", "True"),  # has output: a plain doctest
         ("count([1, 2])", "[2, 1]"),  # the missing `==` typo
     ]
+
+
+# ----- outputs written as comments after the call
+
+
+COMMENT_FORMS = [
+    ("f(4)  # Output: True", "True"),
+    ("f(4)  # => 3", "3"),
+    ("f(4)  # returns 3", "3"),
+    ("f(4)  # -> [1, 2]", "[1, 2]"),
+    ("f(4)  # 3", "3"),
+    ("f(4)  # 'abc'", "'abc'"),
+    ("f(4)  # ➞ None", "None"),
+    ("f(4)  # Output: True  (4 is even)", "True"),
+    ("f(4)  # Point(1, 2)", "Point(1, 2)"),
+    ("f(4)  # Color.RED", "Color.RED"),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), COMMENT_FORMS)
+@pytest.mark.parametrize("prompt", ["", ">>> "], ids=["prose", "doctest"])
+def test_the_value_after_a_comment_marker_is_the_expected_output(
+    line: str, expected: str, prompt: str
+) -> None:
+    found = scan(f"Check f.\n\n    {prompt}{line}\n", "f")
+    assert [(e.call, e.expected, e.form) for e in found.examples] == [("f(4)", expected, "comment")]
+    assert found.unparsed == ()
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("f(4)  # 3 items", "starts with a value and goes on in words"),
+        ("f(4)  # True if n is even", "starts with a value and goes on in words"),
+        ("f(4)  # returns the sum", "after 'returns' is not a value"),
+        ("f(4)  # Output: three", "after 'Output:' is not a value"),
+    ],
+)
+@pytest.mark.parametrize("prompt", ["", ">>> "], ids=["prose", "doctest"])
+def test_an_ambiguous_comment_is_skipped_and_counted_not_guessed(
+    line: str, reason: str, prompt: str
+) -> None:
+    found = scan(f"Check f.\n\n    {prompt}{line}\n", "f")
+    assert found.examples == ()
+    assert len(found.unparsed) == 1
+    assert found.unparsed[0].line == 3 and reason in found.unparsed[0].reason
+
+
+def test_a_prose_comment_or_directive_states_no_output() -> None:
+    doc = """Sort in place.
+
+    >>> xs = [3, 1]
+    >>> f(xs)  # sorts in place
+    >>> f(xs)  # doctest: +ELLIPSIS
+    >>> f(xs)  # noqa
+    >>> f(xs)  # Slow
+    """
+    found = scan(textwrap.dedent(doc), "f")
+    assert [e.expected for e in found.examples] == ["", "", "", ""]  # doctest: returns None
+    assert {e.form for e in found.examples} == {"doctest"} and found.unparsed == ()
+    assert extract("f(1)  # see above\n", "f") == []  # prose without a result is no example
+
+
+def test_an_output_line_wins_over_a_comment_and_setup_stays_in_order() -> None:
+    doc = """>>> acc = Acc()
+    >>> f(acc, 2)  # => 2
+    >>> f(acc, 3)  # 99 is what it says
+    >>> f(acc, 1)  # total now
+    6
+    """
+    found = scan(textwrap.dedent(doc), "f")
+    assert [(e.call, e.expected, e.form) for e in found.examples] == [
+        ("f(acc, 2)", "2", "comment"),
+        ("f(acc, 1)  # total now", "6", "doctest"),
+    ]
+    assert found.examples[0].setup == ("acc = Acc()",)
+    assert [u.line for u in found.unparsed] == [3]

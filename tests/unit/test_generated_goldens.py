@@ -34,6 +34,16 @@ CHANGED_VALUE = reproducer.behaviour_test(
     {"value": "1.5", "literal": "1.5"},
     {"value": "1", "literal": "1"},
 )
+CHANGED_OBJECT = reproducer.behaviour_test(
+    Subject("src/pkg/parse.py", "parse"),
+    "parse('-1')",
+    {
+        "value": "Parsed(ok=True, value=-1)",
+        "literal": None,
+        "source": "Like('Parsed', ok=True, value=-1)",
+    },
+    {"raised": "ValueError", "message": "negative"},
+)
 NEW_EXCEPTION = reproducer.behaviour_test(
     Subject("src/pkg/shop.py", "Cart.total", kind="method"),
     "Cart().total()",
@@ -48,9 +58,10 @@ def test_property_reproducer_is_recorded() -> None:
 
 
 def test_behaviour_reproducers_are_recorded() -> None:
-    for source in (CHANGED_VALUE, NEW_EXCEPTION):
+    for source in (CHANGED_VALUE, CHANGED_OBJECT, NEW_EXCEPTION):
         compile(source, "test_generated.py", "exec")
     assert_golden(RECORDED / "behaviour_value.py.txt", CHANGED_VALUE)
+    assert_golden(RECORDED / "behaviour_object.py.txt", CHANGED_OBJECT)
     assert_golden(RECORDED / "behaviour_exception.py.txt", NEW_EXCEPTION)
 
 

@@ -132,7 +132,7 @@ def test_feedback_states_check_input_expected_actual_base_and_hint() -> None:
 
 def test_feedback_for_a_crash_names_the_traceback_line_and_pre_existing_base() -> None:
     text = gradient.feedback(CRASH)
-    assert "[error] Crash in `mean` (pkg/stats.py:11)" in text
+    assert "[error] Crash in `mean` (`pkg/stats.py:11`)" in text
     assert "`pkg/stats.py:11: return sum(xs) // len(xs)`" in text
     assert "ZeroDivisionError" in text
     assert "pre-existing" in text
@@ -148,7 +148,7 @@ def test_feedback_for_a_behaviour_change_compares_base_and_head() -> None:
         actual="1",
     )
     text = gradient.feedback(change)
-    assert "Base gives `1.5`; head gives `1`." in text
+    assert "Base returns `1.5`; head returns `1`." in text
     assert "not necessarily a bug" in text
     assert "[note]" in text
 
@@ -199,7 +199,7 @@ def test_section_of_routes_findings(item: Finding, section: str) -> None:
 
 def test_textual_gradient_orders_sections_and_omits_empty_ones() -> None:
     text = gradient.textual_gradient(MEAN, [SLOW, CRASH, DOC_BUG])
-    assert text.startswith("Gradient for `mean` (pkg/stats.py:10): loss 2.25 from 3 findings")
+    assert text.startswith("Gradient for `mean` (`pkg/stats.py:10`): loss 2.25 from 3 findings")
     assert text.index("**Correctness**") < text.index("**Edge cases and invariants**")
     assert text.index("**Edge cases and invariants**") < text.index("**Efficiency**")
     assert "**Input/output format**" not in text

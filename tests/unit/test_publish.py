@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-
 from builders import make_finding, make_target
+from codegrad import markup
+from codegrad.github import comment_text
 from codegrad.github import plan as publish
 from codegrad.github.plan import DiffFile, Hunk, InlineComment, Plan
 from codegrad.model import CheckResult, Evidence, Finding, Fix, Kind, Outcome, Target
+from helpers_markdown import render
 
 PATCH = "@@ -8,3 +8,7 @@ def sub(a, b):\n \n \n def mean(xs):\n-    return 1\n+    total = 0\n+    for x in xs:\n+        total += x\n+    return total\n@@ -40,2 +44,0 @@\n-gone\n-gone"
 SOURCE = "def mean(xs):\n    total = 0\n    for x in xs:\n        total += x\n    return total"
@@ -25,9 +26,15 @@ def target(**kw: object) -> Target:
 
 
 def finding(line: int = 14, function: str = "mean", **kw: object) -> Finding:
-    values: dict[str, object] = {"message": "boom", "input": f"{function}([1])", "line": line}
+    values: dict[str, object] = {
+        "message": "boom",
+        "input": f"{function}([1])",
+        "line": line,
+        "check": "docstrings",
+        "kind": Kind.BUG,
+    }
     values.update(kw)
-    return make_finding(target(qualname=function), check="docstrings", kind=Kind.BUG, **values)
+    return make_finding(target(qualname=function), **values)  # type: ignore[arg-type]
 
 
 def fix(source: str, **kw: object) -> Fix:
@@ -77,17 +84,27 @@ def test_anchor_prefers_the_findings_own_line_then_a_changed_line_of_its_functio
     assert publish.anchor_line(finding(line=12), target(), None) is None
 
 
-def test_findings_on_one_line_share_a_comment_and_others_go_to_the_summary() -> None:
-    a, b = finding(message="first"), finding(message="second", input="mean([2])")
+def test_one_comment_per_root_cause_and_findings_off_the_diff_go_to_the_summary() -> None:
+    a = finding(actual="3", expected="1")
+    same_input = finding(
+        line=12,
+        check="differential",
+        kind=Kind.BEHAVIOUR_CHANGE,
+        expected="returned 1",
+        actual="returned 3",
+    )
+    other = finding(message="second", input="mean([2])", actual="9")
     elsewhere = finding(line=80, function="other", input="other(1)")
 
-    plan = publish.plan_review(outcome((a, b, a, elsewhere)), FILES)
+    plan = publish.plan_review(outcome((a, same_input, a, other, elsewhere)), FILES)
 
-    [comment] = plan.comments
-    assert comment.line == 14 and "first" in comment.body and "second" in comment.body
-    assert comment.body.count("first") == 1  # the duplicate finding is dropped
+    first, second = plan.comments
+    assert first.line == 14 and second.line == 14  # two causes on one line: two comments
+    assert first.body.count("`mean([1])`") == 1 and "`differential`" in first.body
+    assert "base gets it right" in first.body  # the comparison agrees with the example
+    assert "mean([2])" in second.body and "mean([1])" not in second.body
     [left] = plan.leftovers
-    assert "other(1)" in left
+    assert "`other`" in left and "`boom`" in left  # no recorded result: the message tells it
 
 
 def test_suggestion_replaces_only_the_changed_lines_inside_one_hunk() -> None:
@@ -140,13 +157,14 @@ def test_inline_cap_moves_the_rest_to_the_summary() -> None:
     assert len(plan.comments) == 3 and len(plan.leftovers) == 4
 
 
-def test_fence_survives_backticks_and_truncate_respects_the_limit() -> None:
-    assert publish.fence("a ``` b", "python").startswith("````python\n")
-    body = "x" * 10 + publish.fence("y" * 500)
-    cut = publish.truncate(body, 200)
-    assert len(cut) <= 200 + 4 and cut.endswith(publish.TRUNCATED)
-    assert cut.count("```") % 2 == 0
-    assert publish.truncate("short", 200) == "short"
+def test_truncate_cuts_at_a_line_and_closes_the_open_fence_and_details() -> None:
+    body = "x" * 10 + "\n\n" + comment_text.details("r", markup.fence("y\n" * 300 + "````"))
+    cut = comment_text.truncate(body, 300)
+    assert len(cut) <= 300 and cut.endswith(comment_text.TRUNCATED)
+    out = render(cut)
+    assert out.tags["pre"] == 1 and out.tags["details"] == out.closed["details"] == 1
+    assert "truncated to fit" in out.text  # the note is outside the code block
+    assert comment_text.truncate("short", 200) == "short"
 
 
 def test_summary_stays_within_githubs_limit_and_starts_with_the_marker() -> None:
@@ -165,8 +183,12 @@ def test_summary_of_a_clean_run() -> None:
 
 
 def test_table_cells_cannot_break_the_table() -> None:
-    body = publish.summary_body(outcome((finding(message="a | b\nc"),)), Plan())
-    assert "a \\| b c" in body
+    odd = finding(path="a|b\nc.py", function="f|g", input="f('|')")
+    plan = publish.plan_review(outcome((odd,)), {odd.path: DiffFile(odd.path, (Hunk(1, 20),))})
+    body = publish.summary_body(outcome((odd,)), plan)
+    out = render(body)
+    assert out.html.count("<td>") == 5  # one row, five cells
+    assert "a|b\\nc.py:14" in out.code and "f|g" in out.code
 
 
 def test_reconcile_keeps_identical_comments_and_deletes_the_rest_of_codegrads() -> None:
@@ -181,25 +203,6 @@ def test_reconcile_keeps_identical_comments_and_deletes_the_rest_of_codegrads() 
     create, delete = publish.reconcile([keep, new], existing)
 
     assert create == [new] and delete == [2, 4]
-
-
-def test_plan_round_trips_and_untrusted_artifacts_are_checked() -> None:
-    plan = Plan((InlineComment("m.py", 14, "body", 12),))
-    data = publish.plan_to_dict(plan, number=3, head_sha="c" * 40, summary="hello")
-
-    number, head, summary, back = publish.plan_from_dict(data)
-
-    assert (number, head, back.comments) == (3, "c" * 40, plan.comments)
-    assert summary.startswith(publish.SUMMARY_MARKER)
-    for bad in (
-        {**data, "version": 2},
-        {**data, "pull_request": "3"},
-        {**data, "head_sha": "main"},
-        {**data, "comments": [{"path": 1}]},
-        [1],
-    ):
-        with pytest.raises(ValueError):
-            publish.plan_from_dict(bad)
 
 
 def test_without_inline_moves_every_comment_into_the_leftovers() -> None:

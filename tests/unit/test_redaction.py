@@ -142,8 +142,10 @@ def test_scrubbed_env_is_an_allow_list_with_a_private_home(
     env = sandbox.scrubbed_env(
         tmp_path,
         {"PYTHONPATH": "/src", "EXTRA_TOKEN": "x" * 12, "LOOKS_FINE": gh, "PYTHONHASHSEED": "0"},
+        tmpdir=tmp_path / "tmp",
     )
     assert env["HOME"] == str(tmp_path) and env["TMPDIR"] == str(tmp_path / "tmp")
+    assert "TMPDIR" not in sandbox.scrubbed_env(tmp_path)  # under namespaces /tmp is private
     assert env["PYTHONPATH"] == "/src" and env["PYTHONHASHSEED"] == "0"
     for dropped in (
         "GITHUB_TOKEN",
@@ -176,3 +178,66 @@ def test_the_capture_holds_a_bounded_amount_whatever_it_is_fed() -> None:
     assert capture.total == 200 * 65536
     assert len(capture.head) + capture.tail_size <= 500 + 500 + 65536
     assert len(capture.text(margin=0)) < 1100
+
+
+def _disguises(secret: str) -> dict[str, str]:
+    raw = secret.encode()
+    return {
+        "reversed": secret[::-1],
+        "hex": raw.hex(),
+        "HEX": raw.hex().upper(),
+        "hex of reversed": raw[::-1].hex(),
+        "reversed hex": raw.hex()[::-1],
+        "dashed": "-".join(secret),
+        "spaced reversed": " ".join(secret[::-1]),
+        "list repr": repr(list(secret)),
+        "colon hex": ":".join(raw.hex()[i : i + 2] for i in range(0, 2 * len(raw), 2)),
+        "split over lines": "\n".join(secret[i : i + 5] for i in range(0, len(secret), 5)),
+        "upper": secret.upper(),
+    }
+
+
+@pytest.mark.parametrize("form", sorted(_disguises("x").keys()))
+def test_disguised_forms_of_a_secret_are_redacted(form: str) -> None:
+    secret = "ghs_" + secrets.token_hex(16)
+    redactor = Redactor.from_env({}, extra=[secret])
+    disguised = _disguises(secret)[form]
+    cleaned = redactor(f"actual: {disguised} (end)")
+    assert cleaned.startswith("actual: ") and cleaned.endswith(" (end)")
+    assert REDACTED in cleaned
+    letters = [c for c in secret if c.isalnum()]
+    assert "".join(c for c in cleaned if c.isalnum()).lower().find("".join(letters)) == -1
+
+
+def test_disguise_matching_leaves_text_without_the_secret_alone() -> None:
+    secret = "ghs_" + secrets.token_hex(16)
+    redactor = Redactor.from_env({}, extra=[secret])
+    text = "def f(x):\n    return 'a-b-c-d' + str(x) * 2  # 0123456789 abcdef\n"
+    assert redactor(text) == text
+    short = Redactor.from_env({}, extra=["abc123"])  # too short to chase across separators
+    assert short("a-b-c-1-2-3") == "a-b-c-1-2-3"
+
+
+def test_disguise_matching_stays_fast_on_large_output() -> None:
+    import time
+
+    secret = "ghs_" + secrets.token_hex(16)
+    redactor = Redactor.from_env({}, extra=[secret])
+    words = " ".join(f"w{i}" for i in range(300_000))  # ~2 MB, 300k separate runs
+    started = time.monotonic()
+    assert redactor(words) == words
+    leaked = words + " " + "-".join(secret[::-1])
+    assert redactor(leaked) == words + " " + REDACTED
+    assert time.monotonic() - started < 5
+
+
+def test_redact_tree_decodes_json_escapes_before_matching() -> None:
+    import json
+
+    secret = "tree-" + secrets.token_hex(8)
+    redaction.register_secret(secret)
+    escaped = "".join(
+        f"\\u{ord(c):04x}" for c in secret
+    )  # how a hostile runner result could spell it
+    data = json.loads(f'{{"actual": "{escaped}", "n": 1, "list": ["{secret[::-1]}"]}}')
+    assert redaction.redact_tree(data) == {"actual": REDACTED, "n": 1, "list": [REDACTED]}

@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from codegrad.verify import reproducer
+from codegrad.verify import embedded, reproducer
 from codegrad.verify.reproducer import PropertyCase, Subject
 
 
@@ -152,3 +152,85 @@ def test_outcome_text_is_one_line() -> None:
     )
     assert reproducer.outcome_text({"timeout": True}) == "did not finish in time"
     assert reproducer.outcome_text({"value": "[1]"}) == "returned [1]"
+
+
+def behaviour(base: dict[str, object], head: dict[str, object], qualname: str = "f") -> str:
+    source = reproducer.behaviour_test(Subject("pkg/m.py", qualname), "f(2)", base, head)
+    compiles(source)
+    return source
+
+
+def test_an_object_is_pinned_with_the_copied_comparison() -> None:
+    base = {
+        "value": "Span(low=1, high=2)",
+        "literal": None,
+        "source": "Like('Span', low=1, high=2)",
+    }
+    source = behaviour(base, {"raised": "ValueError", "message": "no"})
+    assert "    assert equivalent(f(2), Like('Span', low=1, high=2))" in source
+    assert "\ndef equivalent(a, b, rel_tol=1e-06, abs_tol=1e-09):" in source
+    assert "\nclass Like:" in source and "\nclass Consumed(list):" not in source
+    assert "import math\n" in source and "from pkg.m import f\n" in source
+    assert source.index("def test_f_keeps_base_behaviour") < source.index(embedded.NOTE)
+
+
+def test_floats_use_the_tolerant_comparison_and_exact_literals_stay_plain() -> None:
+    floats = behaviour({"value": "0.3", "literal": "0.3", "source": "0.3"}, {"value": "0.4"})
+    assert "assert f(2) == pytest.approx(0.3, rel=1e-6, abs=1e-9)" in floats
+    assert "import pytest" in floats and embedded.NOTE not in floats
+    nested = behaviour({"value": "{'a': [0.5]}", "literal": "{'a': [0.5]}"}, {"value": "{}"})
+    assert "assert equivalent(f(2), {'a': [0.5]})" in nested and embedded.NOTE in nested
+    plain = behaviour({"value": "[1, 'a']", "literal": "[1, 'a']", "source": "[1, 'a']"}, {})
+    assert "assert f(2) == [1, 'a']" in plain and embedded.NOTE not in plain
+
+
+def test_an_iterator_is_consumed_as_the_check_consumed_it() -> None:
+    base = {"value": "<generator yielding [1]>", "source": "Consumed('generator', [1])"}
+    source = behaviour({**base, "consumed": "generator"}, {"value": "[1]", "literal": "[1]"})
+    assert "assert equivalent(materialise(f(2)), Consumed('generator', [1]))" in source
+    assert "\ndef materialise(value, limit=GENERATOR_LIMIT):" in source
+    raised = behaviour({"raised": "KeyError", "message": "", "consumed": True}, {"value": "1"})
+    assert "with pytest.raises(KeyError):\n        materialise(f(2))" in raised
+
+
+def test_a_repr_with_an_address_is_compared_without_it() -> None:
+    base = {"value": "<Lock object>", "literal": None, "repr": "<m.Lock object>"}
+    source = behaviour(base, {"value": "None", "literal": "None"})
+    assert "assert without_addresses(repr(f(2))) == '<m.Lock object>'" in source
+    assert "\ndef without_addresses(text):" in source and "def equivalent" not in source
+
+
+def test_the_projects_own_name_is_never_shadowed_by_a_copied_helper() -> None:
+    base = {"value": "Span(low=1)", "literal": None, "source": "Like('Span', low=1)"}
+    source = reproducer.behaviour_test(Subject("m.py", "equivalent"), "equivalent(2)", base, {})
+    compiles(source)
+    assert embedded.NOTE not in source and "from m import equivalent" in source
+    assert "assert repr(equivalent(2)) == 'Span(low=1)'" in source
+
+
+def test_idempotence_and_round_trip_on_floats_or_objects_compare_as_the_check() -> None:
+    case = PropertyCase(
+        prop="idempotence",
+        params=(("x", "st.floats(allow_nan=False)", False, False),),
+        example={"x": "0.1"},
+        tolerant=True,
+    )
+    idem = reproducer.property_test(Subject("m.py", "snap"), case)
+    compiles(idem)
+    assert "assert equivalent(snap(once), once)" in idem and embedded.NOTE in idem
+    namespace: dict[str, object] = {}
+    helpers = idem[idem.index(embedded.NOTE) :]
+    exec(compile("import math, re, types\n" + helpers, "helpers.py", "exec"), namespace)
+    assert namespace["equivalent"](0.1 + 0.2, 0.3)  # type: ignore[operator]
+    trip = reproducer.property_test(
+        Subject("m.py", "decode"),
+        PropertyCase(
+            prop="round-trip",
+            params=(("s", "st.text()", False, False),),
+            example={"s": "'a'"},
+            encode="encode",
+            decode="decode",
+            tolerant=True,
+        ),
+    )
+    assert "assert equivalent(encode(decode(encoded)), encoded)" in trip

@@ -37,12 +37,33 @@ def test_lists_and_tables(tmp_path: Path) -> None:
     write_pyproject(
         tmp_path,
         '[tool.codegrad]\ninclude = ["src/**/*.py"]\nchecks = ["docstrings", "properties"]\n'
-        'complexity-bounds = { "m.f" = "O(n)" }\nllm-prices = { "my-model" = [1.0, 2.0] }\n',
+        'complexity-bounds = { "m.f" = "O(n)" }\n',
     )
-    s = build(tmp_path, {"exclude": "a/**,b/**"}, env={})
+    prices = '{"my-model": [1.0, 2.0]}'
+    s = build(tmp_path, {"exclude": "a/**,b/**"}, env={"CODEGRAD_LLM_PRICES": prices})
     assert s.include == ("src/**/*.py",) and s.exclude == ("a/**", "b/**")
     assert s.checks == ("docstrings", "properties")
     assert s.complexity_bounds == {"m.f": "O(n)"} and s.llm_prices == {"my-model": (1.0, 2.0)}
+
+
+@pytest.mark.parametrize(
+    ("line", "where"),
+    [
+        ('llm-base-url = "https://attacker.example/v1"', "OPENAI_BASE_URL"),
+        ('llm_model = "gpt-4"', "OPENAI_MODEL"),
+        ('llm-prices = { "m" = [0, 0] }', "CODEGRAD_LLM_PRICES"),
+    ],
+)
+def test_where_the_key_goes_and_what_it_costs_is_never_read_from_the_config(
+    tmp_path: Path, line: str, where: str
+) -> None:
+    write_pyproject(tmp_path, f"[tool.codegrad]\n{line}\n")
+    with pytest.raises(UsageError) as info:
+        build(tmp_path, {}, env={})
+    assert line.split(" ")[0] in str(info.value) and where in str(info.value)
+    env = {"CODEGRAD_LLM_BASE_URL": "http://127.0.0.1:9/v1", "CODEGRAD_LLM_MODEL": "m"}
+    s = build(tmp_path / "elsewhere", {}, env=env)
+    assert (s.llm_base_url, s.llm_model) == ("http://127.0.0.1:9/v1", "m")
 
 
 def test_openai_conventions_and_secret_not_in_repr(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from codegrad.runners import source
-from codegrad.verify.reproducer import NEW_HELPER
+from codegrad.verify.recorded_reproducer import NEW_HELPER
 
 
 class Colour(enum.Enum):

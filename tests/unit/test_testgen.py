@@ -233,3 +233,38 @@ def test_generated_file_fails_on_the_old_code_and_passes_on_the_fixed_code(tmp_p
     assert old.returncode == 1 and "2 failed" in old.stdout, old.stdout + old.stderr
     assert "Falsifying explicit example" in old.stdout or "IndexError" in old.stdout
     assert fixed.returncode == 0 and "2 passed" in fixed.stdout, fixed.stdout + fixed.stderr
+
+
+def test_reproducers_that_carry_the_comparison_combine_into_one_runnable_file(
+    tmp_path: Path,
+) -> None:
+    def pinned(qualname: str, call: str, source: str) -> str:
+        base = {"value": "...", "literal": None, "source": source}
+        return reproducer.behaviour_test(
+            reproducer.Subject("pkg/shapes.py", qualname), call, base, {"value": "None"}
+        )
+
+    text = testgen.combine(
+        [
+            pinned("span", "span(1)", "Like('Span', low=1, high=2)"),
+            pinned("span", "span(2)", "Like('Span', low=2, high=3)"),
+            pinned("steps", "steps(2)", "Consumed('generator', [1, 2])"),
+        ],
+        title="Tests for pkg.shapes.",
+    )
+    assert text.count("\ndef equivalent(") == 1 and text.count("\nclass Like:") == 1
+    assert text.count("import math\n") == 1 and "equivalent_2" not in text
+    project = tmp_path / "project"
+    (project / "pkg").mkdir(parents=True)
+    (project / "pkg" / "__init__.py").write_text("")
+    (project / "pkg" / "shapes.py").write_text(
+        "class Span:\n"
+        "    def __init__(self, low, high):\n"
+        "        self.low, self.high = low, high\n\n\n"
+        "def span(n):\n    return Span(n, n + 1)\n\n\n"
+        "def steps(n):\n    yield from range(1, n + 1)\n"
+    )
+    (project / "tests").mkdir()
+    (project / "tests" / "test_shapes.py").write_text(text)
+    proc = _pytest(project)
+    assert proc.returncode == 0 and "3 passed" in proc.stdout, proc.stdout + proc.stderr

@@ -1,15 +1,11 @@
-"""Pure helpers of the project-tests check: command, junit XML, tracebacks, progress, coverage mapping."""
+"""Pure helpers of the project-tests check: command, junit XML, tracebacks, entered functions -> tests."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import coverage
 import pytest
 
 from codegrad.diff.changes import all_functions
 from codegrad.errors import UsageError
-from codegrad.model import Target
 from codegrad.verify.checks import testselect as ts
 
 PY = "/venv/bin/python"
@@ -112,6 +108,22 @@ Thread 0x00007f60c0fbfb80 (most recent call first):
         ("python check.py", (PY, "check.py"), False, ()),
         ("make test", ("make", "test"), False, ()),
         ("pytest -k 'a or b'", (PY, "-m", "pytest", "-k", "a or b"), True, ("-k", "a or b")),
+        ("/x/venv/bin/python -m pytest", ("/x/venv/bin/python", "-m", "pytest"), True, ()),
+        (
+            ".venv/bin/python3.12 -m pytest -q",
+            (".venv/bin/python3.12", "-m", "pytest", "-q"),
+            True,
+            ("-q",),
+        ),
+        (
+            "/x/venv/bin/pytest tests",
+            ("/x/venv/bin/python", "-m", "pytest", "tests"),
+            True,
+            ("tests",),
+        ),
+        ("/x/bin/py.test", ("/x/bin/python", "-m", "pytest"), True, ()),
+        ("/x/venv/bin/python check.py", ("/x/venv/bin/python", "check.py"), False, ()),
+        ("/x/bin/tox -e py", ("/x/bin/tox", "-e", "py"), False, ()),
     ],
 )
 def test_parse_test_command(
@@ -145,6 +157,29 @@ def test_paths_and_rerun_options_drop_selection() -> None:
         "-p", "myplug", "--tb=long", "--import-mode=importlib", "-q", "-o", "a=b",
     )  # fmt: skip
     assert ts.split_pytest_args(["-q", "--", "-weird-path"])[1] == ("-weird-path",)
+
+
+@pytest.mark.parametrize(
+    ("args", "kept"),
+    [
+        (("-x", "tests"), ("tests",)),
+        (
+            ("-xvs", "--maxfail", "2", "-k", "a"),
+            (
+                "-vs",
+                "-k",
+                "a",
+            ),
+        ),
+        (("--maxfail=1", "--exitfirst", "--sw", "-q"), ("-q",)),
+        (("-x",), ()),
+        (("-p", "no:x", "-m", "slow and x"), ("-p", "no:x", "-m", "slow and x")),
+    ],
+)
+def test_run_all_options_drop_what_stops_a_run_early(
+    args: tuple[str, ...], kept: tuple[str, ...]
+) -> None:
+    assert ts.run_all_options(args) == kept
 
 
 def test_rerun_command_quotes_the_node_id() -> None:
@@ -307,90 +342,48 @@ def test_relative_path() -> None:
     assert ts.relative_path("/elsewhere/a.py", "/tmp/proj") == "/elsewhere/a.py"
 
 
-# ---------------------------------------------------------------- progress
+# ---------------------------------------------------------------- entered functions -> tests
 
-
-def test_parse_progress_tells_what_finished_and_what_ran() -> None:
-    text = (
-        '{"event": "start", "nodeid": "t.py::a", "path": "t.py", "line": 1}\n'
-        '{"event": "end", "nodeid": "t.py::a", "outcome": "failed"}\n'
-        '{"event": "start", "nodeid": "t.py::b", "path": "t.py", "line": 5}\n'
-        '{"event": "end", "nodeid": "t.py::b", "outc'  # torn by the kill
-    )
-    progress = ts.parse_progress(text)
-    assert progress.running == ("t.py::b", "t.py", 5)
-    assert progress.count("failed") == 1
-    assert ts.parse_progress("").running is None
-
-
-# ---------------------------------------------------------------- coverage mapping
-
-SOURCE = '''\
-import functools
-
-
+SOURCE = """\
 def one(x): return x
-
-
-@functools.lru_cache
-def cached(
-    x,
-    y=1,
-):
-    """Doc."""
-    return x + y
 
 
 class K:
     def method(self):
         return 1
-'''
+"""
+TEST_SOURCE = "def test_k():\n    pass\n\n\nclass TestK:\n    def test_m(self):\n        pass\n"
 
 
-def _targets() -> dict[str, Target]:
-    return {t.qualname: t for t in all_functions("pkg/mod.py", SOURCE)}
-
-
-def test_body_lines_skip_the_def_and_decorators() -> None:
-    targets = _targets()
-    assert ts.body_lines(targets["one"]) == (4, 4)
-    assert ts.body_lines(targets["cached"]) == (12, 13)
-    assert ts.body_lines(targets["K.method"]) == (18, 18)
-
-
-def test_map_coverage_uses_body_lines_and_test_contexts() -> None:
-    targets = _targets()
-    lines = {
-        "pkg/mod.py": {
-            4: ["", "t.py::test_one"],
-            7: ["t.py::test_lazy_import"],  # decorator/def run at import: not a call
-            8: ["t.py::test_lazy_import"],
-            13: ["t.py::test_cached|run"],  # pytest-cov style context
-            17: ["t.py::test_lazy_import"],
-        }
+def test_covering_tests_from_entered_functions_and_for_tests_themselves() -> None:
+    targets = all_functions("pkg/mod.py", SOURCE) + all_functions("tests/test_k.py", TEST_SOURCE)
+    entered = {
+        "tests/test_k.py::test_k": ("pkg/mod.py::one", "pkg/mod.py::gone"),
+        "tests/test_k.py::TestK::test_m[1]": ("pkg/mod.py::one",),
     }
-    assert ts.map_coverage(lines, list(targets.values())) == {
-        "pkg/mod.py::one": ["t.py::test_one"],
-        "pkg/mod.py::cached": ["t.py::test_cached"],
+    nodeids = [*entered, "tests/test_k.py::TestK::test_m[2]", "tests/test_other.py::test_k"]
+    assert ts.covering_tests(entered, nodeids, targets) == {
+        "pkg/mod.py::one": ["tests/test_k.py::TestK::test_m[1]", "tests/test_k.py::test_k"],
         "pkg/mod.py::K.method": [],
+        "tests/test_k.py::test_k": ["tests/test_k.py::test_k"],
+        "tests/test_k.py::TestK.test_m": [
+            "tests/test_k.py::TestK::test_m[1]",
+            "tests/test_k.py::TestK::test_m[2]",
+        ],
     }
 
 
-def test_covering_tests_reads_a_real_coverage_file(tmp_path: Path) -> None:
-    data_file = tmp_path / "cov.data"
-    data = coverage.CoverageData(basename=str(data_file))
-    data.set_context("tests/t.py::test_a")
-    data.add_lines({"pkg/mod.py": [4, 13]})
-    data.set_context("tests/t.py::test_b[1]")
-    data.add_lines({str(tmp_path / "proj" / "pkg" / "mod.py"): [18]})
-    data.write()
-    covering = ts.covering_tests(data_file, list(_targets().values()), str(tmp_path / "proj"))
-    assert covering["pkg/mod.py::one"] == ["tests/t.py::test_a"]
-    assert covering["pkg/mod.py::cached"] == ["tests/t.py::test_a"]
-    assert covering["pkg/mod.py::K.method"] == ["tests/t.py::test_b[1]"]
-    assert ts.covering_tests(tmp_path / "missing.data", list(_targets().values())) == {
-        key: [] for key in (t.key for t in _targets().values())
-    }
+@pytest.mark.parametrize(
+    ("path", "test"),
+    [
+        ("tests/test_a.py", True),
+        ("a_test.py", True),
+        ("conftest.py", True),
+        ("pkg/testing.py", False),
+    ],
+)
+def test_is_test_file(path: str, test: bool) -> None:
+    assert ts.is_test_file(path) is test
 
 
 def test_defined_names_sees_defs_classes_assignments_and_imports() -> None:

@@ -6,22 +6,35 @@ import argparse
 import os
 import sys
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from codegrad.errors import ExitCode, UsageError
 from codegrad.github import harden_pr as harden_action
 from codegrad.github.api import GitHubError, PullRequestAPI
 from codegrad.github.comments import Connect, post_fork_report
 from codegrad.github.context import Context, Inputs, read_context, read_inputs
-from codegrad.github.output import Log
+from codegrad.github.output import Log, defuse
 from codegrad.github.pull_request import Review, review_pull_request
 from codegrad.model import INTERNAL_NOTE, Outcome
 from codegrad.progress import Progress
 from codegrad.redaction import redact, register_secret
 from codegrad.review import review as review_change
 from codegrad.settings import Settings
+from codegrad.verify import guard, interpreter, project_env
 
 PR_EVENTS = ("pull_request", "pull_request_target")
+
+
+def guarded(run: Callable[[Settings], Outcome], inputs: Inputs) -> Callable[[Settings], Outcome]:
+    """`run`, preceded by the check that the project's code may run here (verify.guard.admit): the
+    action always holds a token and the runner's files, so weak isolation needs `isolation: allow-weak`."""
+
+    def run_guarded(settings: Settings) -> Outcome:
+        guard.admit(settings.repo, chosen=inputs.isolation, strict=True)
+        project_env.require()
+        return run(settings)
+
+    return run_guarded
 
 
 def dispatch(
@@ -41,6 +54,7 @@ def dispatch(
             raise UsageError(
                 f"mode harden runs on schedule or workflow_dispatch, not on {ctx.event_name}; use mode: auto"
             )
+        review = guarded(review, inputs)
         return review_pull_request(ctx, inputs, log, connect=connect, review=review, env=env)
     if inputs.mode == "review":
         raise UsageError(f"mode review needs a pull_request event, got {ctx.event_name}")
@@ -50,7 +64,7 @@ def dispatch(
             inputs,
             log,
             connect=harden_action.connector(ctx, inputs),
-            harden=harden_action.use_case(env, ctx.workspace),
+            harden=guarded(harden_action.use_case(env, ctx.workspace), inputs),
             env=env,
         )
     raise UsageError(
@@ -79,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         inputs = read_inputs(env)
         register_secret(inputs.token)
         register_secret(inputs.openai_api_key)
+        interpreter.choose(inputs.python, "input python")
         ctx = read_context(env, args.report_dir or inputs.report_dir)
 
         def connect(number: int) -> PullRequestAPI:
@@ -102,5 +117,5 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.OK if exc.code in (0, None) else ExitCode.USAGE
     except Exception as exc:  # never a traceback without a clear error, never a green run
         log.error(f"{INTERNAL_NOTE}: {type(exc).__name__}: {exc}")
-        sys.stderr.write(redact(traceback.format_exc()))
+        sys.stderr.write(defuse(redact(traceback.format_exc())) + "\n")
         return ExitCode.INTERNAL

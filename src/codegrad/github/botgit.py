@@ -38,21 +38,27 @@ def has_commit(repo: Path, sha: str) -> bool:
 
 
 def push_env(repo: Path, token: str, server_url: str) -> dict[str, str]:
-    """Token auth for git over HTTPS, unless the checkout already persisted its own credentials."""
-    configured = git(repo, "config", "--get-regexp", r"^http\..*\.extraheader$")
-    if configured.stdout.strip() or not token:
-        return {}
-    return auth_env(token, server_url)
+    """Git's credentials for origin from the token input alone, never from a header the checkout
+    saved (actions/checkout's persist-credentials): those are reset for the server and origin."""
+    origin = git(repo, "remote", "get-url", "origin").stdout.decode("utf-8", "replace").strip()
+    return auth_env(token, server_url, origin)
 
 
-def auth_env(token: str, server_url: str) -> dict[str, str]:
-    """Git config (as environment, never argv) that sends the token to the server for pushes."""
+def auth_env(token: str, server_url: str, *urls: str) -> dict[str, str]:
+    """Git config (as environment, never argv) that authenticates fetches and pushes with this token
+    only: for the server and each of `urls` (the remote's own URL, the most specific match) every
+    saved `http.<url>.extraheader` (actions/checkout's persisted token) and credential helper is
+    reset first; with no token nothing else is sent."""
     basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-    return {
-        "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": f"http.{server_url.rstrip('/')}/.extraheader",
-        "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",
-    }
+    pairs = [("credential.helper", ""), ("http.extraheader", "")]
+    for url in dict.fromkeys([f"{server_url.rstrip('/')}/", *(u for u in urls if u)]):
+        pairs.append((f"http.{url}.extraheader", ""))
+        if token:
+            pairs.append((f"http.{url}.extraheader", f"AUTHORIZATION: basic {basic}"))
+    env = {"GIT_CONFIG_COUNT": str(len(pairs))}
+    for i, (key, value) in enumerate(pairs):
+        env[f"GIT_CONFIG_KEY_{i}"], env[f"GIT_CONFIG_VALUE_{i}"] = key, value
+    return env
 
 
 def ensure_commits(repo: Path, shas: Sequence[str], env: Mapping[str, str]) -> None:

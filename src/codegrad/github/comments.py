@@ -1,11 +1,16 @@
-"""Publishing on the pull request: a review plan's inline comments and summary, and the workflow_run companion for forks."""
+"""Publishing on the pull request: a review plan's inline comments and summary, and the workflow_run companion that posts a fork run's findings."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+from codegrad import markup
 from codegrad.errors import ExitCode, UsageError
+from codegrad.github import fork_report
 from codegrad.github import plan as publish
 from codegrad.github.api import GitHubError, PullRequestAPI
 from codegrad.github.context import Context, Inputs
@@ -73,16 +78,14 @@ def post_plan(
     return problems
 
 
-def with_leftovers(summary: str, plan: publish.Plan) -> str:
-    if not plan.leftovers:
-        return summary
-    return publish.truncate(
-        summary + "\n\n### Not on a changed line\n\n" + "\n\n---\n\n".join(plan.leftovers)
-    )
+MAX_ARTIFACT = 20 * 1024 * 1024  # bytes of review.json the companion reads at most
 
 
 def post_fork_report(ctx: Context, inputs: Inputs, log: Log, *, connect: Connect) -> int:
-    """workflow_run companion: post a fork run's report artifact (data only; no PR code is run)."""
+    """workflow_run companion: post a fork run's findings. The artifact is untrusted data (the fork
+    ran its own code there and can forge the file): it is validated field by field, re-rendered
+    here with the same escaping as any review, labelled as the fork run's, and carries no fixes,
+    suggestions, notes or status text. No code of the pull request runs here."""
     run = ctx.event.get("workflow_run")
     if not isinstance(run, dict) or run.get("event") != "pull_request":
         log.info("nothing to post: the triggering run was not a pull_request run")
@@ -99,12 +102,8 @@ def post_fork_report(ctx: Context, inputs: Inputs, log: Log, *, connect: Connect
             f"no {PLAN_FILE} in {ctx.report_dir}: the reviewed run left no report (skipped or failed)"
         )
         return ExitCode.OK
-    try:
-        number, head, summary, plan = publish.plan_from_dict(
-            json.loads(path.read_text(encoding="utf-8"))
-        )
-    except ValueError as exc:
-        raise UsageError(f"{path}: not a valid codegrad report: {exc}") from None
+    data = _read_artifact(path)
+    number, head = _header(data, path)
     if head != run.get("head_sha"):
         raise UsageError(
             f"{path}: the report is for commit {head[:12]}, not the run's head {str(run.get('head_sha'))[:12]}"
@@ -119,7 +118,62 @@ def post_fork_report(ctx: Context, inputs: Inputs, log: Log, *, connect: Connect
             f"pull request #{number} moved on to {api.head_sha[:12]}; the report for {head[:12]} is stale, not posted"
         )
         return ExitCode.OK
-    problems = post_plan(
-        api, plan, head_sha=head, summary=lambda p: with_leftovers(summary, p), log=log
-    )
+    files = read_diff(api, log)
+    try:
+        _, _, outcome, dropped = fork_report.from_dict(data, files=files.keys())
+    except fork_report.BadReport as exc:
+        raise UsageError(f"{path}: not a valid codegrad fork report: {exc}") from None
+    origin = _origin(ctx, run, dropped)
+    plan = _labelled(publish.plan_review(outcome, files, suggest=False))
+    footer = f"posted by codegrad run {ctx.run_id} · {ctx.run_url}"
+
+    def summary(p: publish.Plan) -> str:
+        return publish.summary_body(outcome, p, origin=origin, footer=footer)
+
+    problems = post_plan(api, plan, head_sha=head, summary=summary, log=log)
     return ExitCode.INTERNAL if problems else ExitCode.OK
+
+
+def _read_artifact(path: Path) -> Any:
+    if path.stat().st_size > MAX_ARTIFACT:
+        raise UsageError(f"{path}: larger than {MAX_ARTIFACT} bytes; not a codegrad report")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not valid JSON ({exc})") from None
+
+
+def _header(data: Any, path: Path) -> tuple[int, str]:
+    """The PR number and head sha, checked before anything else is read."""
+    try:
+        number, head, _, _ = fork_report.from_dict(
+            {**data, "targets": [], "findings": []} if isinstance(data, dict) else data, files=()
+        )
+    except fork_report.BadReport as exc:
+        raise UsageError(f"{path}: not a valid codegrad fork report: {exc}") from None
+    return number, head
+
+
+def _origin(ctx: Context, run: dict[str, Any], dropped: int) -> str:
+    """Our own words: where the findings come from and that nothing of them was re-run here."""
+    run_id = run.get("id")
+    where = "the fork's workflow run"
+    if isinstance(run_id, int) and not isinstance(run_id, bool):
+        where = (
+            f"[the fork's workflow run]({ctx.server_url}/{ctx.repository}/actions/runs/{run_id})"
+        )
+    fork = (run.get("head_repository") or {}).get("full_name")
+    named = f" of {markup.code(str(fork))}" if fork else ""
+    text = (
+        f"Findings reported by {where}{named}: that run executed the pull request's code, so its "
+        "results are shown as reported, not re-checked here; fixes from a fork's run are not offered."
+    )
+    if dropped:
+        text += f" {dropped} finding(s) that name files this pull request does not change were left out."
+    return text
+
+
+def _labelled(plan: publish.Plan) -> publish.Plan:
+    label = "<sub>Reported by the fork's workflow run (see the summary comment).</sub>"
+    comments = tuple(dataclasses.replace(c, body=f"{label}\n\n{c.body}") for c in plan.comments)
+    return dataclasses.replace(plan, comments=comments)

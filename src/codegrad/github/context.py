@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codegrad.diff import trusted_config
 from codegrad.errors import UsageError
 from codegrad.github import autofix
 from codegrad.settings import FAIL_LEVELS, Settings, build
 
 MODES = ("auto", "review", "harden")
 AUTO_FIX = ("off", "suggest", "commit")
+ISOLATION = ("strict", "allow-weak")  # verify.guard.POLICIES
+ENABLE_USERNS = ("auto", "true", "false")  # used by action.yml's first step; validated here
 
 
 # --- inputs and context (pure: a mapping in, frozen values out) ---------------------------------
@@ -74,6 +77,9 @@ class Inputs:
     allow_fork_code: bool = False
     max_fix_commits: int = autofix.DEFAULT_CAP
     report_dir: str | None = None
+    isolation: str = "strict"
+    enable_userns: str = "auto"
+    python: str | None = None  # the project's interpreter (action.yml resolves the default)
 
 
 def read_inputs(env: Mapping[str, str]) -> Inputs:
@@ -99,6 +105,9 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         allow_fork_code=_flag(env, "allow-fork-code"),
         max_fix_commits=autofix.DEFAULT_CAP if cap is None else cap,
         report_dir=action_input(env, "report-dir") or None,
+        isolation=_choice(env, "isolation", ISOLATION, "strict"),
+        enable_userns=_choice(env, "enable-userns", ENABLE_USERNS, "auto"),
+        python=action_input(env, "python") or None,
     )
 
 
@@ -244,6 +253,12 @@ def settings_for(
     config = inputs.config
     if config and not Path(config).is_absolute():
         config = str(ctx.workspace / config)
+    trusted = None
+    if revisions.get("base"):  # a review: the base commit's [tool.codegrad], not the change's
+        base = trusted_config.review_base(ctx.workspace, revisions["base"], revisions["head"])
+        trusted = trusted_config.for_review(
+            ctx.workspace, base=base, head=revisions["head"], config=config
+        )
     flags: dict[str, Any] = {
         **revisions,
         "fail_on": inputs.fail_on,
@@ -256,5 +271,5 @@ def settings_for(
         "config": config,
         "progress": False,
     }
-    settings = build(ctx.workspace, flags, env)
+    settings = build(ctx.workspace, flags, env, config=trusted)
     return settings.replace(fix=inputs.auto_fix != "off" and settings.llm_configured)

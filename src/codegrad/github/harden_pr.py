@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from codegrad import gradient
+from codegrad import gradient, markup
 from codegrad.errors import UsageError
 from codegrad.fileio import read_json_object
-from codegrad.github import autofix, botgit
+from codegrad.github import autofix, botgit, comment_text
 from codegrad.github import output as action_output
-from codegrad.github import plan as publish
 from codegrad.github.api import GitHubError, PullInfo, RepositoryAPI
 from codegrad.github.botgit import ensure_commits, push_env
 from codegrad.github.context import Context, Inputs, action_input, settings_for
@@ -99,9 +98,9 @@ def pr_title(fixes: Sequence[Fix]) -> str:
 
 
 def _finding_line(f: Finding) -> str:
-    where = f" on `{gradient.clip(f.input, 80)}`" if f.input else ""
-    text = gradient.clip(gradient.one_line(f.message), 160)
-    return f"- [{f.level.value}] `{f.path}::{f.function}` ({f.check}/{f.kind.value}){where}: {publish.table_cell(text)}"
+    where = f" on {gradient.value(f.input, 80)}" if f.input else ""
+    key = markup.code(f"{f.path}::{f.function}")
+    return f"- [{f.level.value}] {key} ({f.check}/{f.kind.value}){where}: {gradient.value(f.message, 160)}"
 
 
 def pr_body(
@@ -127,13 +126,11 @@ def pr_body(
         "",
     ]
     for fix in fixes:
-        what = "; ".join(gradient.clip(gradient.one_line(f.message), 120) for f in fix.fixed[:3])
-        lines.append(
-            f"- `{fix.path}::{fix.function}`: {publish.table_cell(what) or 'verified fix'}"
-        )
+        what = "; ".join(gradient.value(f.message, 120) for f in fix.fixed[:3])
+        lines.append(f"- {markup.code(f'{fix.path}::{fix.function}')}: {what or 'verified fix'}")
     if tests:
         lines += ["", "### Tests", ""]
-        lines += [f"- `{path}`" for path in sorted(tests)]
+        lines += [f"- {markup.code(path)}" for path in sorted(tests)]
     lines += ["", "### What remains", ""]
     if remaining:
         lines += [_finding_line(f) for f in gradient.sort_findings(remaining)[:MAX_REMAINING]]
@@ -143,10 +140,10 @@ def pr_body(
         lines.append("Nothing: every finding of this run has a verified fix here.")
     notes = [n for n in outcome.notes if n]
     if notes:
-        lines += ["", "### Run", ""] + [f"- {gradient.one_line(n)}" for n in notes[:10]]
+        lines += ["", "### Run", ""] + [f"- {markup.text(n, 600)}" for n in notes[:10]]
     if footer:
         lines += ["", footer]
-    return publish.truncate("\n".join(lines) + "\n")
+    return comment_text.truncate("\n".join(lines) + "\n")
 
 
 # --- git: a commit made with a private index, pushed without force -------------------------------
@@ -338,7 +335,7 @@ def run(
         log.info(status_lines[-1])
     else:
         pull_url = _publish(ctx, inputs, log, outcome, connect, today or _today(), status_lines)
-    summary = publish.truncate(
+    summary = comment_text.truncate(
         "\n".join(
             [f"- {line}" for line in status_lines]
             + ["", paths["markdown"].read_text(encoding="utf-8")]

@@ -26,6 +26,16 @@ def _escape(text: str, *, prop: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
 
+def _not_a_command(line: str) -> str:
+    """The line, with a leading `::` or `##[` (the runner's command prefixes) defused."""
+    return f"› {line}" if line.lstrip().startswith(("::", "##[")) else line
+
+
+def defuse(text: str) -> str:
+    """Untrusted text for the job log: no line of it is read as a workflow command."""
+    return "\n".join(_not_a_command(line) for line in text.splitlines() or [""])
+
+
 @dataclass
 class Log:
     """Writes log lines and ::error/::warning/::notice annotations to the job log."""
@@ -37,10 +47,11 @@ class Log:
         self.stream.flush()
 
     def info(self, message: str) -> None:
-        self._write(f"codegrad: {message}")
+        self.plain(f"codegrad: {message}")
 
     def plain(self, message: str) -> None:
-        self._write(message)
+        """Plain lines: a line of untrusted text that looks like a workflow command is not one."""
+        self._write(defuse(message))
 
     def annotate(
         self,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from codegrad import markup
+from codegrad.diff import gitops
 from codegrad.errors import ExitCode, UsageError
-from codegrad.github import autofix
+from codegrad.github import autofix, comment_text, fork_report
 from codegrad.github import plan as publish
 from codegrad.github.api import GitHubError, PullRequestAPI
 from codegrad.github.botgit import ensure_commits, head_message, push_env
@@ -28,6 +30,7 @@ from codegrad.github.output import (
     write_summary,
 )
 from codegrad.model import Outcome
+from codegrad.refine import powers
 from codegrad.review import exit_status
 from codegrad.settings import Settings
 
@@ -124,6 +127,9 @@ def review_pull_request(
     settings = build_settings(ctx, inputs, pull, env)
     log.info(f"reviewing pull request #{pull.number}: {pull.base_sha[:12]}..{pull.head_sha[:12]}")
     outcome = review(settings)
+    outcome = powers.guard_fixes(
+        outcome, lambda path: gitops.read_file(ctx.workspace, pull.head_sha, path)
+    )
     paths = write_reports(outcome, ctx.report_dir)
     annotate_findings(log, outcome.findings)
     files = read_diff(api, log)
@@ -139,9 +145,7 @@ def review_pull_request(
     def summary(p: publish.Plan) -> str:
         return publish.summary_body(outcome, p, status=status_lines, footer=footer)
 
-    artifact = publish.plan_to_dict(
-        plan, number=pull.number, head_sha=pull.head_sha, summary=summary(plan)
-    )
+    artifact = fork_report.to_dict(outcome, number=pull.number, head_sha=pull.head_sha)
     (ctx.report_dir / PLAN_FILE).write_text(redact_json(artifact), encoding="utf-8")
     problems: list[str] = []
     if pull.is_fork and ctx.event_name == "pull_request":
@@ -153,14 +157,16 @@ def review_pull_request(
         problems = post_plan(api, plan, head_sha=pull.head_sha, summary=summary, log=log)
     job = summary(plan.without_inline())
     if problems:
-        job += "\n\n### Publishing problems\n\n" + "\n".join(f"- {p}" for p in problems)
+        job += "\n\n### Publishing problems\n\n" + "\n".join(
+            f"- {markup.text(p)}" for p in problems
+        )
     write_summary(ctx.summary_file, job)
     write_outputs(
         ctx.output_file,
         outcome_outputs(outcome, ctx.report_dir, paths["sarif"]),
     )
     status = exit_status(outcome, settings.fail_on)
-    log.plain(f"{publish.headline(outcome)}; exit status {status}")
+    log.plain(f"{comment_text.headline(outcome)}; exit status {status}")
     return status
 
 

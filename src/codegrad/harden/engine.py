@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import tempfile
 import time
@@ -31,7 +30,7 @@ from codegrad.refine import loop as refine
 from codegrad.refine import patch
 from codegrad.render import jsonout
 from codegrad.settings import Settings
-from codegrad.verify import engine, sandbox
+from codegrad.verify import engine, project_env, sandbox
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import Check
 
@@ -408,7 +407,7 @@ def run_candidates(
         "junit_family=xunit1",
         "-o",
         "addopts=",
-        *_plugin_overrides(),
+        *project_env.plugin_overrides(),
         *names,
     )
     paths = [str(root / "src")] if (root / "src").is_dir() else []
@@ -429,15 +428,6 @@ def run_candidates(
     if not outcomes:
         log.info("generated tests did not run in %s: %s", root, process.stderr[-500:])
     return outcomes
-
-
-def _plugin_overrides() -> list[str]:
-    overrides = []
-    if importlib.util.find_spec("pytest_cov") is not None:
-        overrides.append("--no-cov")
-    if importlib.util.find_spec("xdist") is not None:
-        overrides += ["-n", "0"]
-    return overrides
 
 
 # ---------------------------------------------------------------- a report for people

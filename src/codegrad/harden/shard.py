@@ -107,13 +107,26 @@ def _finding_identity(f: Finding) -> tuple[str, int, str]:
     return (f.fingerprint, f.line, f.message)
 
 
+def _settled(findings: Sequence[Finding]) -> list[Finding]:
+    """Without a failing test's findings on the test itself (`blame: test`: its shard held none of the
+    functions its failing line calls) when another shard blamed a function for the same test."""
+    blamed = {
+        (f.check, f.input) for f in findings if f.details.get("blame") in ("changed", "failed-in")
+    }
+    return [
+        f
+        for f in findings
+        if not (f.details.get("blame") == "test" and (f.check, f.input) in blamed)
+    ]
+
+
 def _merge_results(results: Sequence[CheckResult]) -> list[CheckResult]:
     grouped: dict[str, list[CheckResult]] = {}
     for result in results:
         grouped.setdefault(result.check, []).append(result)
     merged = []
     for name, group in sorted(grouped.items()):
-        findings = _unique((f for r in group for f in r.findings), _finding_identity)
+        findings = _settled(_unique((f for r in group for f in r.findings), _finding_identity))
         checked = sorted({k for r in group for k in r.checked})
         skipped = {k: why for r in group for k, why in r.skipped.items() if k not in checked}
         stats: dict[str, Any] = {}

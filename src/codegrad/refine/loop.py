@@ -22,7 +22,7 @@ from codegrad.llm.build import build_client, metered
 from codegrad.llm.protocol import LLM, LLMError
 from codegrad.model import Evidence, Finding, Fix, Loss, Outcome, Target, Workspace
 from codegrad.progress import Progress, Silent
-from codegrad.refine import extract, patch
+from codegrad.refine import extract, patch, powers
 from codegrad.settings import Settings
 from codegrad.verify import engine
 
@@ -357,8 +357,12 @@ def refine_target(
     options: Options,
     ran_checks: Iterable[str],
     settings: Settings,
+    refused: list[str] | None = None,
 ) -> Fix:
-    """Refine one function until zero loss, the iteration limit or the budget; the best candidate wins."""
+    """Refine one function until zero loss, the iteration limit or the budget; the best candidate wins.
+
+    Why candidates that would add powers were refused is appended to `refused`.
+    """
     state = LoopState(
         target=target,
         file_source=file_source,
@@ -391,6 +395,8 @@ def refine_target(
             )
             log.info("%s iteration %d: %s", target.key, iteration, attempt.verdict)
             state.attempts.append(attempt)
+            if refused is not None and attempt.verdict.startswith(f"invalid: {powers.REFUSED}"):
+                refused.append(attempt.verdict.removeprefix("invalid: "))
         repeats = repeats + 1 if _all_identical(state.attempts[-len(answers) :]) else 0
         # Identical candidates stop the loop: at once when decoding is greedy (the next answer
         # would be the same again), after two such steps when later steps sample.
@@ -493,6 +499,7 @@ def refine_all(
             )
             return ev.for_target(candidate)
 
+        refused: list[str] = []
         fix = refine_target(
             target,
             findings,
@@ -504,8 +511,12 @@ def refine_all(
             options=options,
             ran_checks=ran,
             settings=settings,
+            refused=refused,
         )
         fixes.append(fix)
+        notes.extend(
+            f"refused a candidate fix for {target.key}: {why}" for why in dict.fromkeys(refused)
+        )
         if fix.stop_reason.startswith("budget"):
             notes.append(f"LLM budget reached while refining {target.key}: {fix.stop_reason}")
             break

@@ -9,6 +9,7 @@ import re
 
 from codegrad.funcsource import FuncNode, clean, reindent
 from codegrad.model import Target
+from codegrad.refine import powers
 
 SAME_CODE = "it is the same code as the original (only formatting or comments differ)"
 
@@ -202,7 +203,8 @@ def restore_signature(original_source: str, candidate_source: str) -> str:
 
 
 def validate_candidate(original: Target, file_source: str, candidate_source: str) -> str | None:
-    """Why this candidate may not replace the original function (None when it may)."""
+    """Why this candidate may not replace the original function (None when it may): not exactly
+    the one function with its signature, code outside it changed, or powers it adds."""
     candidate = clean(candidate_source)
     try:
         tree = ast.parse(candidate)
@@ -234,6 +236,9 @@ def validate_candidate(original: Target, file_source: str, candidate_source: str
         return f"could not find {original.qualname} in the file after splicing"
     if _dump_without(old_tree, old_node) != _dump_without(new_tree, new_node):
         return f"code outside {original.qualname} changed"
+    added = powers.added(file_source, candidate)
+    if added:
+        return powers.reason(added, original.qualname)
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from codegrad import gradient
+from codegrad import gradient, markup
 from codegrad.gradient import FunctionReport, inline_code, plural
 from codegrad.model import Finding, Fix, Kind, Outcome
 
@@ -121,7 +121,7 @@ def _finding_block(number: int, f: Finding) -> str:
     lines = [
         f"#### {number}. [{f.level.value}] {f.check} / {f.kind.value}, line {f.line}",
         "",
-        gradient.one_line(f.message.strip()) or "(no message)",
+        gradient.value(f.message.strip(), DETAIL_LIMIT) if f.message.strip() else "(no message)",
         "",
     ]
     change = f.kind is Kind.BEHAVIOUR_CHANGE
@@ -154,9 +154,7 @@ def _base(flag: bool | None) -> str:
 
 def fenced(text: str, lang: str = "") -> str:
     """A fenced code block whose fence is longer than any backtick run inside the text."""
-    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2)
-    fence = "`" * (longest + 1)
-    return f"{fence}{lang}\n{text}\n{fence}"
+    return markup.fence(text, lang)
 
 
 def _clean_section(reports: Sequence[FunctionReport]) -> str:
@@ -181,7 +179,7 @@ def _fix_block(fix: Fix) -> str:
         f"${fix.cost_usd:.4f}",
     ]
     if fix.stop_reason:
-        facts.append(f"stopped: {fix.stop_reason}")
+        facts.append(f"stopped: {markup.text(fix.stop_reason)}")
     lines = [f"#### Fix for {inline_code(f'{fix.path}::{fix.function}')}", "", " · ".join(facts)]
     for label, group in (("Fixed", fix.fixed), ("Remaining", fix.remaining), ("New", fix.added)):
         if group or label != "New":
@@ -196,7 +194,7 @@ def _fix_block(fix: Fix) -> str:
 
 def _finding_line(f: Finding) -> str:
     where = f" on {gradient.value(f.input, 120)}" if f.input else ""
-    message = gradient.clip(gradient.one_line(f.message.strip()), 200)
+    message = gradient.value(f.message.strip(), 200)
     return f"[{f.level.value}] {f.check} / {f.kind.value}{where}: {message}"
 
 
@@ -215,14 +213,14 @@ def reach_note(check: str, stats: dict[str, object]) -> str | None:
 
 
 def _notes(outcome: Outcome) -> list[str]:
-    notes = [gradient.one_line(n) for n in outcome.notes]
+    notes = [markup.text(n) for n in outcome.notes]
     for result in sorted(outcome.evidence.results, key=lambda r: r.check):
         reached = reach_note(result.check, result.stats)
         if reached:
             notes.append(reached)
     for result in sorted(outcome.evidence.results, key=lambda r: r.check):
         notes.extend(
-            f"{result.check} skipped {inline_code(key)}: {gradient.one_line(why)}"
+            f"{result.check} skipped {inline_code(key)}: {markup.text(why)}"
             for key, why in sorted(result.skipped.items())
         )
     return notes

@@ -52,6 +52,7 @@ _PROBLEM_SEVERITY = {
     Severity.WARNING: "warning",
     Severity.NOTE: "recommendation",
 }
+_LINK_CHARS = re.compile(r"[\\\[\]]")
 _TRACEBACK_LINE = re.compile(r"^\s*(?P<path>[^:\n]+):(?P<line>\d+)(?::|$)")
 
 
@@ -89,6 +90,12 @@ def to_dict(outcome: Outcome, *, repo_root_uri: str | None = None) -> dict[str, 
         root = repo_root_uri if repo_root_uri.endswith("/") else f"{repo_root_uri}/"
         run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": root}}
     return {"$schema": SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def plain(text: str) -> str:
+    """Message text that holds no embedded link: SARIF reads `[text](target)` in a plain-text
+    message as a link (to a location or any URI), so brackets and backslashes are escaped."""
+    return _LINK_CHARS.sub(r"\\\g<0>", text)
 
 
 def rule_id(finding: Finding) -> str:
@@ -144,7 +151,7 @@ def _result(
         "ruleId": rid,
         "ruleIndex": index[rid],
         "level": finding.level.value,
-        "message": {"text": gradient.clip(gradient.feedback(finding), MAX_MESSAGE)},
+        "message": {"text": plain(gradient.clip(gradient.feedback(finding), MAX_MESSAGE))},
         "locations": [_location(finding.path, max(1, line))],
         "partialFingerprints": {
             "primaryLocationLineHash": f"{finding.fingerprint}:{occurrence}",
@@ -180,7 +187,9 @@ def _related(finding: Finding) -> list[dict[str, Any]]:
     for text in finding.traceback:
         match = _TRACEBACK_LINE.match(text)
         if match and match["path"].strip() == finding.path and int(match["line"]) >= 1:
-            location = _location(finding.path, int(match["line"]), gradient.clip(text.strip(), 200))
+            location = _location(
+                finding.path, int(match["line"]), plain(gradient.clip(text.strip(), 200))
+            )
             location["id"] = len(related) + 1
             related.append(location)
     return related
@@ -195,6 +204,6 @@ def _invocation(outcome: Outcome, *, dropped: int) -> dict[str, Any]:
     invocation: dict[str, Any] = {"executionSuccessful": True}
     if notes:
         invocation["toolExecutionNotifications"] = [
-            {"level": "note", "message": {"text": note}} for note in notes
+            {"level": "note", "message": {"text": plain(note)}} for note in notes
         ]
     return invocation

@@ -150,13 +150,6 @@ def call_source(
     return f"{callee}({', '.join(parts)})", writer
 
 
-def _after_source(writer: source.Writer, run: Run, index: int) -> str | None:
-    try:
-        return writer.write(run.args[index])
-    except source.NoSource:
-        return None
-
-
 def mutated_argument(base: Run, head: Run) -> int | None:
     """The first positional argument that base and head left differently."""
     for index, (a, b) in enumerate(zip(base.args, head.args, strict=False)):
@@ -205,17 +198,14 @@ def failure(
 def _repro(
     written: tuple[str, source.Writer], base: Run, index: int | None, bound: str
 ) -> dict[str, Any]:
+    """The call as source; for a changed argument also what base left in it (base's result travels
+    as its source in base's description, as for every finding)."""
     call, writer = written
     repro: dict[str, Any] = {"call": call}
     if index is not None:
         receiver = bound in ("method", "property")
         repro["mutated"] = "receiver" if receiver and index == 0 else index - int(receiver)
-        repro["after"] = _after_source(writer, base, index)
-    elif base.outcome.ok:
-        try:
-            repro["expected"] = writer.write(base.outcome.value)
-        except source.NoSource:
-            repro["expected"] = None
+        repro["after"] = values.source(base.args[index])
     repro["imports"] = {module: sorted(names) for module, names in writer.imports.items()}
     repro["needs_new"] = writer.needs_new
     return repro

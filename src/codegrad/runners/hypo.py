@@ -7,22 +7,19 @@ import asyncio
 import copy
 import faulthandler
 import inspect
-import itertools
 import json
 import random
 import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from codegrad.runners import guard, loader, values
 from codegrad.runners.record import write_json
-
-GENERATOR_LIMIT = 10_000  # items taken from a generator the target returns
 
 
 class OutOfTime(BaseException):
@@ -36,7 +33,7 @@ class Outcome:
     value: Any = None
     error: BaseException | None = None
     timed_out: bool = False
-    iterated: str | None = None  # the returned one-shot iterator's type; value holds its items
+    consuming: bool = False  # the error came while the returned iterator was consumed
 
     @property
     def ok(self) -> bool:
@@ -46,14 +43,29 @@ class Outcome:
         if self.timed_out:
             return {"timeout": True}
         if self.error is not None:
-            return {
-                "raised": type(self.error).__name__,
-                "message": _message(self.error),
-            }
-        described = {"value": values.describe(self.value), "literal": _literal_repr(self.value)}
-        if self.iterated:
-            described["iterated"] = self.iterated
-        return described
+            raised = {"raised": type(self.error).__name__, "message": _message(self.error)}
+            return {**raised, "consumed": True} if self.consuming else raised
+        out = {
+            "value": values.describe(self.value),
+            "literal": _literal_repr(self.value),
+            **expectation(self.value),
+        }
+        if isinstance(self.value, values.Consumed):
+            out["consumed"] = self.value.kind
+        return out
+
+
+def expectation(value: Any, limit: int = 2000) -> dict[str, str]:
+    """How a reproducer checks for this value: {"source": ...} that rebuilds an equivalent value,
+    else {"repr": ...}, its repr without memory addresses (when short), else nothing."""
+    rebuilt = values.source(value, limit)
+    if rebuilt is not None:
+        return {"source": rebuilt}
+    try:
+        text = values.without_addresses(repr(value))
+    except Exception:  # noqa: BLE001 - a broken __repr__
+        return {}
+    return {"repr": text} if len(text) <= limit else {}
 
 
 def _message(error: BaseException, limit: int = 300) -> str:
@@ -61,6 +73,7 @@ def _message(error: BaseException, limit: int = 300) -> str:
         text = str(error)
     except Exception:  # noqa: BLE001 - a broken __str__ must not break the report
         text = ""
+    text = values.without_addresses(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -85,23 +98,12 @@ def same(a: Outcome, b: Outcome) -> bool:
             and b.error is not None
             and values.exception_signature(a.error) == values.exception_signature(b.error)
         )
-    return (a.iterated is None) == (b.iterated is None) and values.equivalent(a.value, b.value)
+    return values.equivalent(a.value, b.value)
 
 
 def allowed(error: BaseException, names: list[str]) -> bool:
     """Whether the function raises this exception type (or a base of it) on purpose."""
     return any(cls.__name__ in names for cls in type(error).__mro__)
-
-
-def one_shot(value: Any) -> bool:
-    """A returned iterator whose items are the result (generators, map, zip, islice, ...).
-
-    The reproducers consume them the same way: `list(itertools.islice(result, GENERATOR_LIMIT))`.
-    """
-    if inspect.isgenerator(value):
-        return True
-    kind = type(value)
-    return kind.__module__ in ("builtins", "itertools") and isinstance(value, Iterator)
 
 
 def call(
@@ -112,31 +114,30 @@ def call(
     *,
     copy_args: bool = True,
 ) -> Outcome:
-    """Call fn (on copies of the arguments unless told otherwise) with a wall-clock limit; a returned
-    one-shot iterator is consumed (its body runs only then); never raises for fn's failures."""
+    """Call fn (on copies of the arguments unless told otherwise: the replay rebuilds them fresh and
+    compares what the call did to them) with a wall-clock limit; never raises for fn's failures."""
     if copy_args:
         args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
     previous = signal.signal(signal.SIGALRM, guard.on_alarm)
     try:
         try:
             signal.setitimer(signal.ITIMER_REAL, timeout)
-            iterated = None
+            consuming = False
             with guard.quiet():
                 value = fn(*args, **kwargs)
                 if inspect.iscoroutine(value):
                     value = asyncio.run(value)
-                if one_shot(value):
-                    iterated = type(value).__name__
-                    value = list(itertools.islice(value, GENERATOR_LIMIT))
+                consuming = True
+                value = values.materialise(value)  # a generator's body only runs when consumed
             signal.setitimer(signal.ITIMER_REAL, 0)
-            return Outcome(value=value, iterated=iterated)
+            return Outcome(value=value)
         except guard.Alarm:
             return Outcome(timed_out=True)
         except (OutOfTime, KeyboardInterrupt):
             raise
         except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are failures of fn too
             signal.setitimer(signal.ITIMER_REAL, 0)
-            return Outcome(error=exc)
+            return Outcome(error=exc, consuming=consuming)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except guard.Alarm:  # fired between the return and the timer reset
@@ -248,7 +249,7 @@ def call_text(label: str, args: list[Any], kwargs: dict[str, Any]) -> str:
 
 def _arg_repr(value: Any) -> str:
     try:
-        return repr(value)
+        return values.without_addresses(repr(value))
     except Exception:  # noqa: BLE001 - a broken __repr__
         return values.describe(value)
 

@@ -1,13 +1,14 @@
-"""pytest plugin (`-p codegrad.runners.record_plugin`): record the changed functions' calls during the run.
+"""pytest plugin (`-p codegrad.runners.record_plugin --codegrad-record SPEC`): record the changed
+functions' calls during the run.
 
-Reads the targets from $CODEGRAD_RECORD_SPEC, appends calls to $CODEGRAD_RECORD_OUT (JSON lines), and
-stops the session early once every target has all the calls it may keep (when the spec asks).
+Reads the targets and the output file from SPEC (nothing in the environment), appends calls as JSON
+lines, and stops the session early once every target has all the calls it may keep (when asked).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,16 @@ from codegrad.runners.recorder import Recorder
 _STATE: dict[str, Any] = {"recorder": None, "stop": False}
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--codegrad-record", default=None, help=argparse.SUPPRESS)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    spec_path, out = os.environ.get("CODEGRAD_RECORD_SPEC"), os.environ.get("CODEGRAD_RECORD_OUT")
-    if not spec_path or not out:
+    spec_path = config.getoption("--codegrad-record", default=None)
+    if not spec_path:
         return
-    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
-    _STATE["recorder"] = Recorder(spec, Path(out))
+    spec = json.loads(Path(str(spec_path)).read_text(encoding="utf-8"))
+    _STATE["recorder"] = Recorder(spec, Path(spec["out"]))
     _STATE["stop"] = bool(spec.get("stop_when_full"))
 
 

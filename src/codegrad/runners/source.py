@@ -2,7 +2,7 @@
 
 Objects of the project's classes become `_new(Class, attr=value, ...)`: an instance made without
 calling `__init__`, with the recorded attributes (the helper is defined in every reproducer that
-uses it: verify.reproducer.NEW_HELPER). Enum members become `Class.NAME`; objects whose repr rebuilds them are written as repr.
+uses it: verify.recorded_reproducer.NEW_HELPER). Enum members become `Class.NAME`; objects whose repr rebuilds them are written as repr.
 """
 
 from __future__ import annotations
@@ -104,13 +104,13 @@ class Writer:
         kind = type(value)
         if callable(value) and (named := self._global(value)) is not None:
             return named
-        if values._is_enum(value):
+        if _is_enum(value):
             return f"{self._name(kind)}.{value.name}"
         if getattr(kind, "__repr__", None) is not object.__repr__:
             shown = self._repr_source(value)
             if shown is not None:
                 return shown
-        attrs = values.state(value)
+        attrs = attributes(value)
         if kind.__module__ == "builtins":  # functions, modules, object(): nothing to rebuild from
             raise NoSource(f"a {kind.__qualname__} cannot be written as source")
         if attrs is None or not all(isinstance(k, str) and k.isidentifier() for k in attrs):
@@ -161,3 +161,28 @@ def iterator_source(kind: str, items_source: str) -> str:
     if kind == "generator":
         return f"(item for item in {items_source})"
     return f"iter({items_source})"
+
+
+def _is_enum(value: Any) -> bool:
+    return any(k.__name__ == "Enum" and k.__module__ == "enum" for k in type(value).__mro__)
+
+
+def attributes(value: Any) -> dict[str, Any] | None:
+    """An object's attributes (`__dict__` and `__slots__`), or None when it has neither."""
+    out: dict[str, Any] = {}
+    found = False
+    own = getattr(value, "__dict__", None)
+    if isinstance(own, dict):
+        out.update(own)
+        found = True
+    for kind in type(value).__mro__:
+        slots = kind.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            found = True
+            try:
+                out[name] = object.__getattribute__(value, name)
+            except AttributeError:
+                continue
+    return out if found else None

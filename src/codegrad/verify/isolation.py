@@ -43,6 +43,24 @@ if pid_max:
 if home and libc.mount(b"tmpfs", home.encode(), b"tmpfs", 6, ("size=%sm,mode=700" % home_mb).encode()) == 0:
     os.mkdir(home + "/tmp")
 
+def loopback_up():  # a new network namespace has only `lo`, and it is down: tests serve on 127.0.0.1
+    try:
+        import _socket, fcntl, struct
+        if [name for _, name in _socket.if_nameindex()] != ["lo"]:
+            return  # not a namespace of our own: leave the host's interfaces alone
+        s = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+        try:
+            got = fcntl.ioctl(s.fileno(), 0x8913, struct.pack("16sH22x", b"lo", 0))  # SIOCGIFFLAGS
+            flags = struct.unpack("16sH22x", got)[1]
+            if not flags & 1:  # IFF_UP
+                fcntl.ioctl(s.fileno(), 0x8914, struct.pack("16sH22x", b"lo", flags | 1))
+        finally:
+            s.close()
+    except (OSError, ImportError):
+        pass
+
+loopback_up()
+
 class MountAttr(ctypes.Structure):
     _fields_ = [(n, ctypes.c_uint64) for n in ("attr_set", "attr_clr", "propagation", "userns_fd")]
 
@@ -163,12 +181,15 @@ def namespace_prefix(
     network: bool,
     status_fd: int,
     pid_max: int,
-    home: Path,
+    home: Path | None,
     home_mb: int,
     writable: Sequence[str] = (),
     protected: Sequence[str] = (),
+    view: Sequence[str] = (),
 ) -> list[str]:
-    """The argv put in front of the command for an isolation level (pure)."""
+    """The argv put in front of the command for an isolation level (pure). Under "namespaces", `view`
+    (fsview.View.program) runs first, as pid 1, and hides what the command must not see; `home`
+    (None when the view makes it) becomes a private in-memory folder."""
     net = [] if network else ["--net"]
     init = [sys.executable, "-I", "-S", "-c", _INIT, str(status_fd)]
     if level == "none":
@@ -182,7 +203,7 @@ def namespace_prefix(
     uid, gid = os.getuid(), os.getgid()
     inner = ["unshare", "--user", f"--map-user={uid}", f"--map-group={gid}", "--mount", "--"]
     paths = ["\n".join(writable), "\n".join(protected)]
-    return [*outer, *init, str(pid_max), str(home), str(home_mb), *paths, *inner]
+    return [*outer, *view, *init, str(pid_max), str(home or ""), str(home_mb), *paths, *inner]
 
 
 _PROBE = (

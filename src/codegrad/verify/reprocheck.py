@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import os
-import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from codegrad.model import Evidence, Finding
 from codegrad.settings import Settings
-from codegrad.verify import sandbox
+from codegrad.verify import interpreter, sandbox
 from codegrad.verify.checks import testselect as ts
 
 CHECKED = (
@@ -75,7 +74,7 @@ def run_tree(
     """Run the reproducers in folder against one tree: file name -> outcome."""
     junit = folder / f"junit-{uuid.uuid4().hex[:6]}.xml"
     argv = [
-        sys.executable, "-m", "pytest", str(folder), "-q", "-p", "no:cacheprovider",
+        interpreter.project_python(), "-m", "pytest", str(folder), "-q", "-p", "no:cacheprovider",
         f"--rootdir={folder}", f"--junitxml={junit}", "-o", "junit_family=xunit1",
         "-o", "addopts=", "-p", "no:randomly",
     ]  # fmt: skip
@@ -88,6 +87,7 @@ def run_tree(
         limits=sandbox.Limits(memory_mb=settings.memory_mb),
         env=env,
         writable=[scratch],
+        readable=[root],
     )
     try:
         text = sandbox.redact(junit.read_text(encoding="utf-8", errors="replace"))

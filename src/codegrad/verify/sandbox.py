@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from codegrad.redaction import REDACTED, SECRET_NAME, longest_secret, redact, register_secret
+from codegrad.verify import fsview, interpreter
 from codegrad.verify.isolation import (
     LEVELS,
     PID_RESERVED,
@@ -37,6 +38,7 @@ __all__ = [
     "Limits",
     "RunResult",
     "classify",
+    "conceal",
     "harden_self",
     "is_dumpable",
     "isolation",
@@ -68,6 +70,7 @@ ENV_ALLOW = (
     "JAVA_HOME",
     "LD_LIBRARY_PATH",
 )
+conceal = fsview.conceal
 DRAIN_SECONDS = 0.5  # how long to read leftovers after the child is gone
 POLL_SECONDS = 0.05
 
@@ -81,7 +84,7 @@ class Limits:
     max_processes: int = 256  # RLIMIT_NPROC when not root; a soft per-namespace pid_max otherwise
     file_size_mb: int = 256  # largest file the child may write (RLIMIT_FSIZE)
     open_files: int = 1024
-    home_mb: int = 512  # size of the private in-memory HOME (and TMPDIR) under namespace isolation
+    home_mb: int = 512  # size of each private in-memory HOME, /tmp, /var/tmp, /dev/shm (namespaces)
 
 
 @dataclass(frozen=True)
@@ -106,17 +109,19 @@ class RunResult:
 # --------------------------------------------------------------------------- environment (pure)
 
 
-def scrubbed_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """An allow-listed environment with a private HOME; never carries a secret-looking name or value."""
+def scrubbed_env(
+    home: Path, extra: Mapping[str, str] | None = None, *, tmpdir: Path | None = None
+) -> dict[str, str]:
+    """An allow-listed environment with a private HOME; never carries a secret-looking name or value,
+    nor anything that names the sandbox (the code under test should see an ordinary CI shell)."""
     env = {k: v for k, v in os.environ.items() if k in ENV_ALLOW}
     env.setdefault("PATH", os.defpath)
-    exe_dir = str(Path(sys.executable).parent)
+    exe_dir = str(Path(interpreter.project_python()).parent)
     if exe_dir not in env["PATH"].split(os.pathsep):
         env["PATH"] = exe_dir + os.pathsep + env["PATH"]
     env.update(
         {
             "HOME": str(home),
-            "TMPDIR": str(home / "tmp"),
             "XDG_CACHE_HOME": str(home / ".cache"),
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONNOUSERSITE": "1",
@@ -124,15 +129,10 @@ def scrubbed_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str
             "PIP_NO_INPUT": "1",
             "NO_COLOR": "1",
             "CI": "true",
-            "CODEGRAD_SANDBOX": "1",
-            # well-behaved HTTP clients honour these: a dead proxy means no network
-            "http_proxy": "http://127.0.0.1:9",
-            "https_proxy": "http://127.0.0.1:9",
-            "HTTP_PROXY": "http://127.0.0.1:9",
-            "HTTPS_PROXY": "http://127.0.0.1:9",
-            "no_proxy": "",
         }
     )
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
     for key, value in (extra or {}).items():
         if SECRET_NAME.search(key) or redact(value) != value:
             continue
@@ -368,6 +368,36 @@ def _writable_paths(cwd: Path, home: Path, extra: Sequence[Path] | None) -> list
     return list(dict.fromkeys(os.path.realpath(p) for p in wanted))
 
 
+def _shown(argv: Sequence[str], env: Mapping[str, str], readable: Sequence[Path]) -> list[str]:
+    """What a command needs to see besides its cwd: its interpreter, the import path, `readable`."""
+    paths = [str(p) for p in readable]
+    paths += fsview.interpreter_dirs(interpreter.project_python())
+    if argv and os.path.isabs(argv[0]):
+        paths += fsview.interpreter_dirs(argv[0])
+    paths += [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if os.path.isabs(p)]
+    return paths
+
+
+def _view(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    writable: Sequence[Path] | None,
+    readable: Sequence[Path],
+    limits: Limits,
+    fallback_home: Path,
+) -> fsview.View:
+    return fsview.plan(
+        env=os.environ,
+        keep=_shown(argv, env, readable),
+        writable=[str(cwd), *(str(p) for p in writable or ())],
+        home_mb=limits.home_mb,
+        fallback_home=str(fallback_home),
+        extra_hidden=fsview.concealed(),
+    )
+
+
 # GitHub Actions files that steer later steps (GITHUB_ENV can set LD_PRELOAD for a step holding secrets)
 GITHUB_FILE_COMMANDS = (
     "GITHUB_ENV",
@@ -402,21 +432,38 @@ def run(
     output_limit: int = 2_000_000,
     isolation_level: str | None = None,
     writable: Sequence[Path] | None = None,
+    readable: Sequence[Path] = (),
 ) -> RunResult:
     """Run argv under the sandbox; never raises for the child's failures, only for our own misuse.
 
     `isolation_level` caps the probed level ("none", "userns", "namespaces"); `output_limit` caps the
     bytes kept per stream (the middle is dropped); the child is killed, whole tree, at `timeout`.
-    Under "namespaces" the file system is read-only except cwd, HOME, /dev/shm and `writable`
-    (default: the temp dir, where checks keep their scratch files; pass the scratch dir to narrow it)."""
+    Under "namespaces" the command sees a private, empty HOME, /tmp, /var/tmp and /dev/shm, none of
+    the places credentials live (fsview), and of the rest reads all and writes only cwd and
+    `writable`; of what is private it sees again only cwd, `writable`, `readable`, its interpreter
+    and the PYTHONPATH of `env`. Below that level (no mount namespace) HOME is a fresh temporary
+    folder and `writable` (default: the temp dir) is only advisory."""
     limits = limits or Limits()
     level = capped_level(isolation().level, isolation_level)
     cpu = limits.cpu_seconds or int(timeout) + 5
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="codegrad-home-") as home_dir:
+    with tempfile.TemporaryDirectory() as home_dir:
         home = Path(home_dir)
         (home / "tmp").mkdir()
-        child_env = scrubbed_env(home, env)
+        view = None
+        if level == "namespaces":
+            view = _view(
+                argv,
+                cwd=cwd,
+                env=env or {},
+                writable=writable,
+                readable=readable,
+                limits=limits,
+                fallback_home=home,
+            )
+            child_env = scrubbed_env(Path(view.home), env)
+        else:
+            child_env = scrubbed_env(home, env, tmpdir=home / "tmp")
         if not argv or not _findable(argv[0], cwd, child_env["PATH"]):
             return _cannot_start(argv or ("",), "no such program", level)
         status_read, status_write = os.pipe()
@@ -425,10 +472,11 @@ def run(
             network=network,
             status_fd=status_write,
             pid_max=PID_RESERVED + limits.max_processes + 2,
-            home=home,
+            home=None if view else home,
             home_mb=limits.home_mb,
-            writable=_writable_paths(cwd, home, writable),
-            protected=_protected_dirs(),
+            writable=view.writable if view else _writable_paths(cwd, home, writable),
+            protected=[*_protected_dirs(), *(view.readonly if view else ())],
+            view=view.program() if view else (),
         )
         try:
             proc = subprocess.Popen(
@@ -481,5 +529,6 @@ def run(
 
 
 def python_argv(*args: str) -> list[str]:
-    """argv for running Python (this interpreter, so codegrad's runners and the project's deps are there)."""
-    return [sys.executable, *args]
+    """argv for running the project's Python (interpreter.project_python: its deps are there; codegrad's
+    runners come on the PYTHONPATH, checks.base.codegrad_pythonpath)."""
+    return [interpreter.project_python(), *args]

@@ -79,9 +79,9 @@ def test_rerun_updates_the_summary_in_place_and_removes_outdated_inline_comments
     assert world.run(world.outcome((changed,))) == 1
     [summary] = world.fake.issue_comments
     assert summary["id"] == first_summary
-    assert "ZeroDivisionError" in summary["body"], world.log
     [inline] = world.fake.review_comments
     assert inline["id"] != old_inline["id"] and inline["line"] == 12
+    assert "ZeroDivisionError" in inline["body"], world.log
     assert world.fake.reviews[0]["body"] == SUPERSEDED
     assert len(world.fake.reviews) == 2
 
@@ -183,12 +183,9 @@ def test_fork_pr_writes_nothing_and_leaves_the_report_for_the_companion(world: W
     assert world.fake.writes == []
     assert "fork pull request" in world.log
     assert "mean([1, 2])" in world.job_summary and "add('a', 1)" in world.job_summary
-    plan = json.loads((world.report_dir / "review.json").read_text())
-    assert (
-        plan["pull_request"] == NUMBER
-        and plan["head_sha"] == world.head
-        and len(plan["comments"]) == 1
-    )
+    artifact = json.loads((world.report_dir / "review.json").read_text())
+    assert (artifact["pull_request"], artifact["head_sha"]) == (NUMBER, world.head)
+    assert len(artifact["findings"]) == 2 and "comments" not in artifact  # data, not markdown
     report_dir = world.report_dir
 
     # the workflow_run companion posts the artifact with a write token, never touching the PR's code
@@ -209,9 +206,11 @@ def test_fork_pr_writes_nothing_and_leaves_the_report_for_the_companion(world: W
 
     assert code == 0
     [inline] = world.fake.review_comments
-    assert inline["line"] == 14
+    assert inline["line"] == 14 and "Reported by the fork's workflow run" in inline["body"]
     [summary] = world.fake.issue_comments
     assert summary["body"].startswith(SUMMARY_MARKER) and "add('a', 1)" in summary["body"]
+    assert "Findings reported by [the fork's workflow run]" in summary["body"]
+    assert "https://github.example/octo/calc/actions/runs/55" in summary["body"]
 
 
 def test_companion_skips_runs_of_same_repository_branches(world: World) -> None:
@@ -349,3 +348,38 @@ def test_secrets_that_reach_a_finding_are_redacted_everywhere(world: World) -> N
     for path in world.report_dir.iterdir():
         assert TOKEN not in path.read_text() and OPENAI_KEY not in path.read_text(), path
     _secrets_absent(world)
+
+
+def test_companion_refuses_a_forged_artifact_and_posts_nothing(world: World) -> None:
+    fork = "mallory/calc"
+    world.fake.add_pull(
+        REPO,
+        NUMBER,
+        base_sha=world.base,
+        head_sha=world.head,
+        head_repo=fork,
+        files=[("pkg/calc.py", world.patch)],
+    )
+    event = pr_event(base_sha=world.base, head_sha=world.head, head_repo=fork)
+    assert world.run(world.outcome((world.bug(),)), event=event) == 1
+    artifact = world.report_dir / "review.json"
+    data = json.loads(artifact.read_text())
+    data["findings"][0]["kind"] = "approved"
+    artifact.write_text(json.dumps(data))
+    run_event = {
+        "workflow_run": {
+            "event": "pull_request",
+            "head_sha": world.head,
+            "head_repository": {"full_name": fork},
+        }
+    }
+
+    code = world.run(
+        world.outcome(),
+        event=run_event,
+        event_name="workflow_run",
+        inputs={"report-dir": str(world.report_dir)},
+    )
+
+    assert code == 2 and world.fake.writes == []
+    assert "not a valid codegrad fork report: findings[0].kind" in world.log

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import codegrad
 from codegrad.model import CheckResult, Target, Workspace
+from codegrad.redaction import redact_tree
 from codegrad.settings import Settings
-from codegrad.verify import hypothesis_cache, sandbox
+from codegrad.verify import hypothesis_cache, interpreter, sandbox
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ class RunnerOutput:
 
 
 def codegrad_pythonpath() -> str:
-    """The folder that holds the codegrad package, so runners import it inside the sandbox."""
-    return str(Path(codegrad.__file__).resolve().parent.parent)
+    """A folder with codegrad's runners only (interpreter.runners_path), so the project's interpreter
+    imports them inside the sandbox and nothing else of codegrad's environment."""
+    return interpreter.runners_path()
 
 
 def run_runner(
@@ -79,11 +80,12 @@ def run_runner(
             "HYPOTHESIS_STORAGE_DIRECTORY": str(hypothesis_cache.storage_for(ctx.scratch)),
         },
         writable=[ctx.scratch],
+        readable=ctx.workspace.trees,
     )
     data: dict[str, Any] | None = None
     if result_path.is_file():
         try:
-            loaded = json.loads(sandbox.redact(result_path.read_text(encoding="utf-8")))
+            loaded = redact_tree(json.loads(result_path.read_text(encoding="utf-8")))
             data = loaded if isinstance(loaded, dict) else None
         except (json.JSONDecodeError, UnicodeDecodeError):
             data = None

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from codegrad.model import CheckResult, Finding, Kind, Target
+from codegrad.runners import values
 from codegrad.runners.loader import module_name_for
+from codegrad.verify import embedded
 from codegrad.verify.checks.base import CheckContext, run_runner
-from codegrad.verify.inputs.examples import Example, extract, find_docstring
+from codegrad.verify.inputs.examples import Example, Unparsed, find_docstring, scan
 from codegrad.verify.sandbox import RunResult
 
 RUNNER = "docstrings"
@@ -34,6 +36,7 @@ class Plan:
     target: Target
     examples: tuple[Example, ...]
     first_line: int  # file line of the docstring's line 1 (its opening quotes)
+    unparsed: tuple[Unparsed, ...] = ()  # examples whose stated output cannot be read
 
     def file_line(self, example: Example) -> int:
         return self.first_line + example.line - 1
@@ -43,18 +46,27 @@ class Plan:
 # Pure steps: plans, specs, findings, reproducers
 
 
-def plan_for(target: Target) -> Plan | str:
-    """The target's examples, or the reason it has none to run."""
+def plan_for(target: Target) -> Plan | tuple[str, int]:
+    """The target's examples, or the reason it has none to run (and how many were unreadable)."""
     if target.kind == "nested":
-        return "nested functions cannot be called from outside their enclosing function"
+        return "nested functions cannot be called from outside their enclosing function", 0
     site = find_docstring(target.source, target.name)
     if site is None:
-        return "no docstring"
-    examples = extract(site.text, target.name, params=site.params)
-    if not examples:
-        return "no examples in the docstring"
+        return "no docstring", 0
+    found = scan(site.text, target.name, params=site.params)
     source_start = target.decorator_lineno or target.lineno
-    return Plan(target, tuple(examples), source_start + site.line - 1)
+    first_line = source_start + site.line - 1
+    if not found.examples:
+        return _none_readable(found.unparsed, first_line), len(found.unparsed)
+    return Plan(target, found.examples, first_line, found.unparsed)
+
+
+def _none_readable(unparsed: Sequence[Unparsed], first_line: int) -> str:
+    if not unparsed:
+        return "no examples in the docstring"
+    where = ", ".join(f"line {first_line + u.line - 1} ({u.reason})" for u in unparsed[:3])
+    more = f" and {len(unparsed) - 3} more" if len(unparsed) > 3 else ""
+    return f"no example whose output can be read: skipped {where}{more}"
 
 
 def runner_spec(
@@ -252,22 +264,42 @@ def _is_expression(text: str) -> bool:
     return True
 
 
-def _assertion(example: Example) -> tuple[list[str], bool, bool]:
-    """(body lines, needs pytest, needs capsys)."""
+@dataclass(frozen=True)
+class _Assertion:
+    """The test's body and what it needs: pytest, capsys, helpers copied from the sandbox."""
+
+    body: list[str]
+    pytest: bool = False
+    capsys: bool = False
+    helpers: tuple[str, ...] = ()
+
+
+def _assertion(example: Example, *, copy: bool = True) -> _Assertion:
+    """The check of one example; a value that is no literal (an object, maybe without `__eq__`)
+    is compared with the runner's `equivalent`, copied in (unless `copy` is off)."""
     call = example.call.strip()
     expected = (example.expected or "").strip()
     if example.expects_exception:
-        return [f"with pytest.raises({example.expects_exception}):", f"    {call}"], True, False
+        return _Assertion(
+            [f"with pytest.raises({example.expects_exception}):", f"    {call}"], True
+        )
     if example.form == "doctest" and not expected:
-        return [f"assert {call} is None"], False, False
+        return _Assertion([f"assert {call} is None"])
     if call.startswith("print(") or (example.form == "doctest" and not _is_expression(expected)):
         if call.startswith("print("):
-            return [call, f"assert capsys.readouterr().out == {expected + chr(10)!r}"], False, True
-        return [f"assert repr({call}) == {expected!r}"], False, False
+            out = expected + chr(10)
+            return _Assertion([call, f"assert capsys.readouterr().out == {out!r}"], capsys=True)
+        masked = values.without_addresses(expected)
+        if copy and masked != expected:
+            check = f"assert without_addresses(repr({call})) == {masked!r}"
+            return _Assertion([check], helpers=("without_addresses",))
+        return _Assertion([f"assert repr({call}) == {expected!r}"])
     ok, value = _literal(expected)
     if ok and _wants_approx(value):
-        return [f"assert {call} == pytest.approx({expected})"], True, False
-    return [f"assert {call} == {expected}"], False, False
+        return _Assertion([f"assert {call} == pytest.approx({expected})"], True)
+    if not ok and copy:
+        return _Assertion([f"assert equivalent({call}, {expected})"], helpers=("equivalent",))
+    return _Assertion([f"assert {call} == {expected}"])
 
 
 def reproducer_for_example(
@@ -275,22 +307,32 @@ def reproducer_for_example(
 ) -> str:
     """A pytest test (source text) that runs the example against the target's module."""
     module = module or module_for_path(target.path)
-    body, needs_pytest, needs_capsys = _assertion(example)
-    loaded, bound = _names([*example.setup, "\n".join(body)])
+    check = _assertion(example)
     owner = target.qualname.split(".")[0]
+    copied = embedded.helpers(check.helpers) if check.helpers else None
+    if copied is not None:
+        theirs = _names([*example.setup, example.call, example.expected or ""])
+        if copied.names & (theirs[0] | theirs[1] | {owner}):  # the project's names win
+            check, copied = _assertion(example, copy=False), None
+    loaded, bound = _names([*example.setup, "\n".join(check.body)])
+    ours = copied.names if copied else frozenset()
     imports = sorted(
-        {owner} | {n for n in loaded - bound - _BUILTINS if n not in ("pytest", "capsys")}
+        {owner} | {n for n in loaded - bound - _BUILTINS - ours if n not in ("pytest", "capsys")}
     )
     where = f"{target.path}:{line}" if line else target.path
     test_name = f"test_{target.qualname.replace('.', '_')}_docstring_example_{line or example.line}"
     lines = [f'"""The docstring example of {target.qualname} at {where}, as a test."""', ""]
-    if needs_pytest:
+    if copied is not None:
+        lines += [*copied.imports, ""]
+    if check.pytest:
         lines += ["import pytest", ""]
     lines += [f"from {module} import {', '.join(imports)}", "", ""]
-    lines.append(f"def {test_name}({'capsys' if needs_capsys else ''}):")
+    lines.append(f"def {test_name}({'capsys' if check.capsys else ''}):")
     for source in example.setup:
         lines += [f"    {text}" if text.strip() else "" for text in source.splitlines()]
-    lines += [f"    {text}" for text in body]
+    lines += [f"    {text}" for text in check.body]
+    if copied is not None:
+        lines += ["", "", embedded.NOTE, copied.body.rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -327,12 +369,15 @@ class DocstringsCheck:
         started = time.monotonic()
         tally = _Tally()
         plans: list[Plan] = []
+        unparsed = 0
         for target in targets:
             planned = plan_for(target)
-            if isinstance(planned, str):
-                tally.skipped[target.key] = planned
-            else:
+            if isinstance(planned, Plan):
                 plans.append(planned)
+                unparsed += len(planned.unparsed)
+            else:
+                tally.skipped[target.key], skipped_unparsed = planned
+                unparsed += skipped_unparsed
         plans.sort(key=lambda p: (p.target.path, p.target.lineno))
         if plans:
             self._run_head(plans, ctx, tally)
@@ -340,6 +385,7 @@ class DocstringsCheck:
         forms = Counter(e.form for p in plans for e in p.examples)
         stats = {
             "examples": sum(len(p.examples) for p in plans),
+            "unparsed": unparsed,
             "forms": dict(forms),
             "outcomes": dict(tally.statuses),
         }

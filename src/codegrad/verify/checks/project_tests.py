@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
+import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from codegrad.diff.changes import all_functions
+from codegrad.errors import UsageError
 from codegrad.model import CheckResult, Finding, Kind, Target
-from codegrad.verify import sandbox
+from codegrad.verify import interpreter, sandbox
+from codegrad.verify.checks import blame as blaming
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext
 from codegrad.verify.checks.pytest_runs import (
     RunFiles,
-    SuiteRun,
+    Watching,
     on_base,
     rerun,
     run_env,
     run_sandboxed,
-    run_suite,
     scan_tree,
     timed_out,
     tree_options,
@@ -36,6 +38,7 @@ from codegrad.verify.checks.suite_findings import (
     tail,
     timeout_finding,
 )
+from codegrad.verify.checks.suite_run import SuiteRun, run_suite
 
 NO_TESTS = "no tests"
 NOT_COVERED = "no project test runs this function"
@@ -58,6 +61,41 @@ def _stats(
     }
 
 
+def _functions_in(root: Path) -> blaming.FunctionsIn:
+    """Every function of a file in the tree (read once per file; none when it does not parse)."""
+    cache: dict[str, list[Target]] = {}
+
+    def functions(path: str) -> list[Target]:
+        if path not in cache:
+            try:
+                cache[path] = all_functions(path, (root / path).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+                cache[path] = []
+        return cache[path]
+
+    return functions
+
+
+def absolute_interpreter(command: ts.ProjectCommand, repo: Path | None) -> ts.ProjectCommand:
+    """The command with a relative interpreter path made absolute against the repository; a path that
+    is not an executable is the user's mistake."""
+    if not command.is_pytest or "/" not in command.interpreter[0]:
+        return command
+    exe = Path(command.interpreter[0])
+    if not exe.is_absolute():
+        exe = (repo or Path.cwd()) / exe
+    if not (exe.is_file() and os.access(exe, os.X_OK)):
+        raise UsageError(
+            f"test-command: the Python {command.interpreter[0]!r} is not an executable file "
+            f"(looked at {exe}); give the interpreter of the project's environment, "
+            "e.g. '.venv/bin/python -m pytest', or plain 'python -m pytest'"
+        )
+    interp = (str(exe), *command.interpreter[1:])
+    return dataclasses.replace(
+        command, argv=(*interp, "-m", "pytest", *command.pytest_args), interpreter=interp
+    )
+
+
 def _all_skipped(targets: Sequence[Target], why: str) -> dict[str, str]:
     return {t.key: why for t in targets}
 
@@ -69,7 +107,8 @@ class ProjectTestsCheck:
 
     def run(self, targets: Sequence[Target], ctx: CheckContext) -> CheckResult:
         started = time.monotonic()
-        command = ts.parse_test_command(ctx.settings.test_command, sys.executable)
+        command = ts.parse_test_command(ctx.settings.test_command, interpreter.project_python())
+        command = absolute_interpreter(command, ctx.workspace.repo_root)
         root = ctx.workspace.head_root.resolve()
         if not targets:
             result = CheckResult(NAME, stats={"tests": 0})
@@ -107,7 +146,7 @@ class ProjectTestsCheck:
         if process.returncode == 5 and not any(c.failed for c in suite.cases):
             return CheckResult(NAME, skipped=_all_skipped(targets, NO_TESTS), stats=stats)
         if not suite.cases and process.returncode != 0:
-            running = suite.progress.running
+            running = suite.log.running
             text = suite.files.scrub(suite.output, root)
             finding = run_error_finding(process, text, running[0] if running else None)
             return CheckResult(
@@ -116,13 +155,16 @@ class ProjectTestsCheck:
                 skipped=_all_skipped(targets, "the project's tests could not run"),
                 stats=stats,
             )
-        covering = ts.covering_tests(suite.files.coverage, targets, str(root))
+        covering = ts.covering_tests(suite.log.entered, suite.log.finished, targets)
         findings = collection_findings([c for c in suite.cases if c.collection], root)
         findings += self._failures(command, suite, targets, covering, ctx, root, extra)
         checked = tuple(t.key for t in targets if covering.get(t.key))
         skipped = {t.key: NOT_COVERED for t in targets if not covering.get(t.key)}
         stats["tests_per_function"] = {key: len(ids) for key, ids in covering.items()}
         stats["flaky"] = sum(1 for f in findings if f.details.get("flaky"))
+        stats["hung"] = sorted(n for n, c in suite.log.finished.items() if n in suite.log.hangs)
+        if suite.log.unmarked:
+            stats["unmarked_files"] = list(suite.log.unmarked)
         return CheckResult(NAME, tuple(findings), checked, skipped, stats=stats)
 
     def _failures(
@@ -138,15 +180,27 @@ class ProjectTestsCheck:
         failing = [c for c in suite.cases if c.failed and not c.collection]
         if not failing:
             return []
-        ids = [c.nodeid for c in failing]
         clear = suite.clear_addopts
-        again = rerun(command, ids, ctx, root, clear_addopts=clear, tag="again", extra=extra)
+        first = Watching(default_limit=suite.first_limit)
+        plain = [c.nodeid for c in failing if not c.hung]  # a hang is not run again for flakiness
+        again = (
+            rerun(command, plain, ctx, root, clear_addopts=clear, tag="again", extra=extra,
+                  watching=first)
+            if plain else {}
+        )  # fmt: skip
+        if again is not None:
+            again.update(
+                {n: c for n, c in suite.cases_by_id.items() if c.hung and n in suite.limits}
+            )
         base = None
         base_root = ctx.workspace.base_root
         if base_root is not None:
             base_root = base_root.resolve()
-            present = [c.nodeid for c in failing if on_base(base_root, c.nodeid)]
-            base = (
+            known = dict(suite.base)
+            present = [
+                c.nodeid for c in failing if c.nodeid not in known and on_base(base_root, c.nodeid)
+            ]
+            found = (
                 rerun(
                     command,
                     present,
@@ -155,15 +209,18 @@ class ProjectTestsCheck:
                     clear_addopts=clear,
                     tag="base",
                     extra=tree_options(scan_tree(base_root)),
+                    watching=first,
                 )
                 if present
                 else {}
             )
+            base = None if found is None and not known else {**known, **(found or {})}
         findings: list[Finding] = []
+        functions_in = _functions_in(root)
         for case in failing:
-            covered_by = [t for t in targets if case.nodeid in covering.get(t.key, ())]
+            ran = [t for t in targets if case.nodeid in covering.get(t.key, ())]
             verdict = classify(case, again, base)
-            findings += failure_findings(case, verdict, targets, covered_by, root)
+            findings += failure_findings(case, verdict, targets, ran, root, functions_in)
         return findings
 
     def _custom(

@@ -506,8 +506,15 @@ def _reproducer(
         decode=trip["decode"] if trip else None,
         max_examples=max_examples,
         note=f"found by codegrad: {failure['input']}",
+        tolerant=not _exact_result(failure.get("outcome", {})),
     )
     return reproducer.property_test(subject, case)
+
+
+def _exact_result(outcome: dict[str, Any]) -> bool:
+    """The result is a literal that `==` judges as the check did (no floats, no objects)."""
+    literal = outcome.get("literal")
+    return isinstance(literal, str) and reproducer.exact(literal)
 
 
 # ---------------------------------------------------------------- the check

@@ -1,8 +1,8 @@
-"""Running the project's pytest suite in the sandbox: the tree scan, the scratch files, the coverage run, reruns."""
+"""Running the project's pytest in the sandbox: the tree scan, the scratch files and options, one run, reruns of named tests."""
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import os
 import time
 import uuid
@@ -10,11 +10,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codegrad.model import Target
-from codegrad.verify import sandbox
+from codegrad.verify import project_env, sandbox
+from codegrad.verify.checks import suite_log
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext
-from codegrad.verify.checks.pytest_plugin import COVERAGE_RC, PLUGIN_MODULE, PLUGIN_SOURCE
+from codegrad.verify.checks.pytest_plugin import (
+    PLUGIN_MODULE,
+    PLUGIN_SOURCE,
+    WATCH_MODULE,
+    watch_source,
+)
 
 _PRUNE = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env", "build", "dist"})
 _CONFIGS = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")
@@ -80,7 +85,7 @@ def on_base(base_root: Path, nodeid: str) -> bool:
 
 @dataclass(frozen=True)
 class RunFiles:
-    """The scratch files of one pytest run (plugin, coverage rc and data, junit, progress, dump)."""
+    """The scratch files of one pytest run: the plugin, its watch module and options, its log, the dump."""
 
     folder: Path
 
@@ -89,19 +94,8 @@ class RunFiles:
         folder = scratch / f"project-tests-{tag}-{uuid.uuid4().hex[:8]}"
         folder.mkdir(parents=True)
         (folder / f"{PLUGIN_MODULE}.py").write_text(PLUGIN_SOURCE, encoding="utf-8")
+        (folder / f"{WATCH_MODULE}.py").write_text(watch_source(), encoding="utf-8")
         return cls(folder)
-
-    @property
-    def junit(self) -> Path:
-        return self.folder / "junit.xml"
-
-    @property
-    def rc(self) -> Path:
-        return self.folder / "coveragerc"
-
-    @property
-    def coverage(self) -> Path:
-        return self.folder / "coverage.data"
 
     @property
     def progress(self) -> Path:
@@ -110,6 +104,10 @@ class RunFiles:
     @property
     def dump(self) -> Path:
         return self.folder / "hang.txt"
+
+    @property
+    def options(self) -> Path:
+        return self.folder / f"{PLUGIN_MODULE}.json"
 
     def read(self, path: Path) -> str:
         try:
@@ -121,16 +119,42 @@ class RunFiles:
         return text.replace(str(self.folder), "<scratch>").replace(str(root) + "/", "")
 
 
-def run_env(root: Path, files: RunFiles, dump_at: float | None = None) -> dict[str, str]:
+@dataclass(frozen=True)
+class Watching:
+    """What the plugin watches in one run: changed functions, per-test limits, a skip list, stopping."""
+
+    functions: tuple[dict[str, object], ...] = ()  # {"key", "file" (absolute), "line" (of the def)}
+    default_limit: float | None = None
+    limits: Mapping[str, float] | None = None
+    stop_on_hang: bool = False
+    skip: tuple[str, ...] = ()
+
+    def options(self) -> dict[str, object]:
+        return {
+            "functions": list(self.functions),
+            "limits": {"default": self.default_limit, "tests": dict(self.limits or {})},
+            "stop_on_hang": self.stop_on_hang,
+            "skip": list(self.skip),
+        }
+
+
+def run_env(
+    root: Path, files: RunFiles, dump_at: float | None = None, watching: Watching | None = None
+) -> dict[str, str]:
+    """The run's environment (its import path) and the plugin's options file beside it."""
     paths = [str(files.folder)]
     if (root / "src").is_dir():
         paths.append(str(root / "src"))  # src layout: the tree's own package beats an installed one
     paths.append(str(root))
-    env = {"PYTHONPATH": os.pathsep.join(paths), "PYTHONHASHSEED": "0"}
-    env["CODEGRAD_PROGRESS"] = str(files.progress)
+    options: dict[str, object] = {
+        "progress": str(files.progress),
+        **(watching or Watching()).options(),
+    }
     if dump_at is not None:
-        env.update(CODEGRAD_DUMP_FILE=str(files.dump), CODEGRAD_DUMP_AT=f"{dump_at:.3f}")
-    return env
+        options.update(dump=str(files.dump), at=f"{dump_at:.3f}")
+    # the plugin reads these beside itself: the environment names nothing of codegrad's
+    files.options.write_text(json.dumps(options), encoding="utf-8")
+    return {"PYTHONPATH": os.pathsep.join(paths), "PYTHONHASHSEED": "0"}
 
 
 def run_sandboxed(
@@ -147,6 +171,7 @@ def run_sandboxed(
         limits=sandbox.Limits(memory_mb=ctx.settings.memory_mb),
         env=env,
         writable=[ctx.scratch],
+        readable=ctx.workspace.trees,
     )
 
 
@@ -162,8 +187,6 @@ def _pytest_options(
 ) -> list[str]:
     options = [
         f"--rootdir={root}",  # node ids relative to the tree, whatever ini file pytest picks
-        f"--junitxml={files.junit}",
-        "-o", "junit_family=xunit1",  # keeps the file attribute, so node ids can be rebuilt
         "--tb=short",
         "-o", f"cache_dir={files.folder / 'pytest-cache'}",  # nothing written into the tree
         "-o", "faulthandler_timeout=0",  # ours is the one pending stack dump
@@ -171,69 +194,85 @@ def _pytest_options(
     ]  # fmt: skip
     if clear_addopts:
         options += ["-o", "addopts="]
-    return [*options, *extra, *_plugin_overrides()]
-
-
-def _plugin_overrides() -> list[str]:
-    """Keep installed plugins from undoing the measurement: no second coverage, no worker processes."""
-    overrides = []
-    if importlib.util.find_spec("pytest_cov") is not None:
-        overrides.append(
-            "--no-cov"
-        )  # it would start its own coverage and write .coverage into the tree
-    if importlib.util.find_spec("xdist") is not None:
-        overrides += ["-n", "0"]  # workers are processes our coverage contexts do not see
-    return overrides
+    return [*options, *extra, *project_env.plugin_overrides()]
 
 
 @dataclass(frozen=True)
-class SuiteRun:
-    """One run of the project's pytest suite and what it left behind."""
+class PytestRun:
+    """One pytest process and what its log says."""
 
     process: sandbox.RunResult
-    cases: tuple[ts.CaseResult, ...]
-    progress: ts.Progress
+    log: suite_log.SuiteLog
     files: RunFiles
-    clear_addopts: bool
-    timeout: float  # seconds the run was given
+    timeout: float  # seconds it was given
 
     @property
     def output(self) -> str:
         return self.process.stdout + "\n" + self.process.stderr
 
 
-def _usage_error(process: sandbox.RunResult) -> bool:
+def usage_error(process: sandbox.RunResult) -> bool:
     text = process.stderr + process.stdout
     return process.returncode == 4 and (
         "unrecognized arguments" in text or "error: argument" in text
     )
 
 
-def run_suite(
+def run_pytest(
     command: ts.ProjectCommand,
-    targets: Sequence[Target],
+    args: Sequence[str],
     ctx: CheckContext,
     root: Path,
+    *,
+    tag: str,
+    clear_addopts: bool,
     extra: Sequence[str] = (),
-) -> SuiteRun:
-    """The whole suite under coverage with per-test contexts; without the project's addopts if they break it."""
-    files = RunFiles.create(ctx.scratch, "head")
-    include = "\n".join(f"    {root / path}" for path in sorted({t.path for t in targets}))
-    files.rc.write_text(COVERAGE_RC.format(include=include), encoding="utf-8")
-    for clear in (False, True):
-        timeout = ctx.timeout(ctx.settings.test_timeout)
-        cov = ["-m", "coverage", "run", f"--rcfile={files.rc}", f"--data-file={files.coverage}"]
-        argv = [*command.interpreter, *cov, "-m", "pytest", *command.pytest_args]
-        argv += ["--continue-on-collection-errors", *_pytest_options(root, files, clear, extra)]
-        dump_at = time.time() + timeout - min(2.0, timeout * 0.25)
-        for stale in (files.junit, files.progress, files.dump, files.coverage):
-            stale.unlink(missing_ok=True)
-        process = run_sandboxed(argv, root, run_env(root, files, dump_at), ctx, timeout)
-        if clear or not _usage_error(process):
-            break
-    cases = ts.merge_cases(ts.parse_junit(files.read(files.junit)))
-    progress = ts.parse_progress(files.read(files.progress))
-    return SuiteRun(process, tuple(cases), progress, files, clear, timeout)
+    watching: Watching | None = None,
+    dump: bool = False,
+) -> PytestRun:
+    """`pytest ARGS` in root under codegrad's plugin; the log read back with paths relative to root."""
+    files = RunFiles.create(ctx.scratch, tag)
+    timeout = ctx.timeout(ctx.settings.test_timeout)
+    argv = [*command.interpreter, "-m", "pytest", *args]
+    argv += _pytest_options(root, files, clear_addopts, extra)
+    dump_at = time.time() + timeout - min(2.0, timeout * 0.25) if dump else None
+    process = run_sandboxed(argv, root, run_env(root, files, dump_at, watching), ctx, timeout)
+    log = suite_log.parse_log(files.read(files.progress), str(root))
+    return PytestRun(process, log, files, timeout)
+
+
+def rerun_log(
+    command: ts.ProjectCommand,
+    nodeids: Sequence[str],
+    ctx: CheckContext,
+    root: Path,
+    *,
+    clear_addopts: bool,
+    tag: str,
+    extra: Sequence[str] = (),
+    watching: Watching | None = None,
+) -> suite_log.SuiteLog | None:
+    """Run only these tests in root and read its log; None when the rerun itself did not finish.
+
+    Node ids that root does not have are left out.
+    """
+    ids = list(nodeids)
+    options = ts.rerun_options(command.pytest_args)
+    for attempt in range(2):
+        run = run_pytest(
+            command, [*options, "--", *ids], ctx, root, tag=tag,
+            clear_addopts=clear_addopts, extra=extra, watching=watching,
+        )  # fmt: skip
+        if timed_out(run.process):
+            return None
+        missing = ts.not_found(run.output, str(root))
+        if run.process.returncode == 4 and missing and attempt == 0:
+            ids = [i for i in ids if i not in missing]
+            if not ids:
+                return suite_log.SuiteLog()
+            continue
+        break
+    return run.log
 
 
 def rerun(
@@ -245,26 +284,11 @@ def rerun(
     clear_addopts: bool,
     tag: str,
     extra: Sequence[str] = (),
+    watching: Watching | None = None,
 ) -> dict[str, ts.CaseResult] | None:
-    """Run only these tests in root; node id (or module path, for a collection error) -> result.
-
-    None when the rerun itself did not finish. Node ids that root does not have are left out.
-    """
-    files = RunFiles.create(ctx.scratch, tag)
-    ids = list(nodeids)
-    options = ts.rerun_options(command.pytest_args)
-    for attempt in range(2):
-        files.junit.unlink(missing_ok=True)
-        argv = [*command.interpreter, "-m", "pytest", *options]
-        argv += [*_pytest_options(root, files, clear_addopts, extra), "--", *ids]
-        process = run_sandboxed(argv, root, run_env(root, files), ctx)
-        if timed_out(process):
-            return None
-        missing = ts.not_found(process.stdout + process.stderr, str(root))
-        if process.returncode == 4 and missing and attempt == 0:
-            ids = [i for i in ids if i not in missing]
-            if not ids:
-                return {}
-            continue
-        break
-    return {c.nodeid: c for c in ts.merge_cases(ts.parse_junit(files.read(files.junit)))}
+    """Node id (or module path, for a collection error) -> result of running only these tests in root."""
+    log = rerun_log(
+        command, nodeids, ctx, root, clear_addopts=clear_addopts, tag=tag, extra=extra,
+        watching=watching,
+    )  # fmt: skip
+    return None if log is None else {c.nodeid: c for c in log.cases}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 from codegrad.funcsource import FuncNode, parse_def
 from codegrad.model import CheckResult, Finding, Target
-from codegrad.verify import reproducer
+from codegrad.verify import interpreter, reproducer
 from codegrad.verify.checks import recording
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext
@@ -178,7 +177,7 @@ class RecordedCheck:
 
     def _cannot_record(self, ctx: CheckContext) -> str | None:
         """Why no call can be recorded in this tree (None when the suite can run with the recorder)."""
-        command = ts.parse_test_command(ctx.settings.test_command, sys.executable)
+        command = ts.parse_test_command(ctx.settings.test_command, interpreter.project_python())
         if not command.is_pytest:
             return NOT_PYTEST
         if not command.paths and not scan_tree(ctx.workspace.head_root.resolve()).has_tests:

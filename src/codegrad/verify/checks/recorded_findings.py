@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from codegrad.model import Finding, Kind, Severity, Target
-from codegrad.verify import reproducer
+from codegrad.verify import recorded_reproducer, reproducer
 from codegrad.verify.checks.properties import fault_line, raised_types
 
 NAME = "recorded"
@@ -98,7 +98,7 @@ def recorded_finding(target: Target, failure: dict[str, Any]) -> Finding:
     subject = reproducer.Subject(target.path, target.qualname, target.kind, target.is_async)
     repro = failure.get("repro")
     test = (
-        reproducer.replayed_test(subject, repro, base, head, f"found by codegrad: {where}")
+        recorded_reproducer.replayed_test(subject, repro, base, head, f"found by codegrad: {where}")
         if isinstance(repro, dict)
         else None
     )

@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from codegrad.model import Target
-from codegrad.verify import hypothesis_cache, sandbox
+from codegrad.verify import hypothesis_cache, interpreter, project_env, sandbox
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext, codegrad_pythonpath
 from codegrad.verify.checks.pytest_runs import run_sandboxed, scan_tree, timed_out, tree_options
@@ -93,25 +92,22 @@ def run_recording(
     paths: Sequence[str] | None = None,
 ) -> RecordRun:
     """Run pytest in root with the recorder (only `paths` when given) and return what it wrote."""
-    command = ts.parse_test_command(ctx.settings.test_command, sys.executable)
+    command = ts.parse_test_command(ctx.settings.test_command, interpreter.project_python())
     folder = ctx.scratch / f"recorded-{side}-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
     spec, out = folder / "spec.json", folder / "calls.jsonl"
-    spec.write_text(
-        json.dumps(record_spec(targets, root, base=side == "base", stop_when_full=paths is None)),
-        encoding="utf-8",
-    )
+    made = record_spec(targets, root, base=side == "base", stop_when_full=paths is None)
+    spec.write_text(json.dumps({**made, "out": str(out)}), encoding="utf-8")
     options = ts.rerun_options(command.pytest_args) if paths is not None else command.pytest_args
     argv = [*command.interpreter, "-m", "pytest", *options, *_options(root, folder)]
-    argv += [*tree_options(scan_tree(root)), *_overrides()]
+    argv += [f"--codegrad-record={spec}", *tree_options(scan_tree(root))]
+    argv += project_env.plugin_overrides()
     if paths is not None:
         argv += ["--", *paths]
     env = {
         "PYTHONPATH": os.pathsep.join(_pythonpath(root)),
         "PYTHONHASHSEED": "0",
         "HYPOTHESIS_STORAGE_DIRECTORY": str(hypothesis_cache.storage_for(ctx.scratch)),
-        "CODEGRAD_RECORD_SPEC": str(spec),
-        "CODEGRAD_RECORD_OUT": str(out),
     }
     process = run_sandboxed(argv, root, env, ctx)
     try:
@@ -135,18 +131,6 @@ def _options(root: Path, folder: Path) -> list[str]:
         "-o", f"cache_dir={folder / 'pytest-cache'}",
         "-p", PLUGIN,
     ]  # fmt: skip
-
-
-def _overrides() -> list[str]:
-    """No second coverage, no worker processes (the recorder lives in this process)."""
-    import importlib.util
-
-    out = []
-    if importlib.util.find_spec("pytest_cov") is not None:
-        out.append("--no-cov")
-    if importlib.util.find_spec("xdist") is not None:
-        out += ["-n", "0"]
-    return out
 
 
 _CACHE: dict[tuple[str, str], tuple[frozenset[str], recorded_calls.Recording]] = {}

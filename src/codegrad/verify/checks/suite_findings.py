@@ -9,8 +9,9 @@ from typing import Any
 
 from codegrad.model import Finding, Kind, Severity, Target
 from codegrad.verify import sandbox
+from codegrad.verify.checks import blame as blaming
 from codegrad.verify.checks import testselect as ts
-from codegrad.verify.checks.pytest_runs import SuiteRun
+from codegrad.verify.checks.suite_run import SuiteRun
 
 NAME = "project-tests"
 REPO_PATH = "."  # findings about the whole test run, not one file
@@ -66,14 +67,11 @@ def classify(
         return Verdict(
             Kind.PRE_EXISTING, True, reproduces, f"fails on base: {_clip(on_base.message, 300)}"
         )
-    note = f"{on_base.outcome} on base" + (
+    took = f" in {on_base.seconds:.2f}s" if case.hung and not on_base.failed else ""
+    note = f"{on_base.outcome} on base{took}" + (
         f": {_clip(on_base.message, 300)}" if on_base.message else ""
     )
     return Verdict(Kind.REGRESSION, False, reproduces, note)
-
-
-def _inside(entry: ts.TbEntry, target: Target) -> bool:
-    return entry.path == target.path and target.lineno <= entry.line <= target.end_lineno
 
 
 def _case_message(case: ts.CaseResult, root: Path) -> str:
@@ -81,55 +79,68 @@ def _case_message(case: ts.CaseResult, root: Path) -> str:
     return _clip(message)
 
 
+def _failure_message(case: ts.CaseResult, verdict: Verdict, root: Path) -> str:
+    if not case.hung:
+        return f"test {case.nodeid} failed: {_case_message(case, root)}"
+    why = _case_message(case, root).split(": ", 1)[-1]  # without the exception's type
+    return f"test {case.nodeid} hung: {why}" + (
+        f"; {verdict.base_note}" if verdict.base_note else ""
+    )
+
+
 def failure_findings(
     case: ts.CaseResult,
     verdict: Verdict,
     targets: Sequence[Target],
-    covered_by: Sequence[Target],
+    ran: Sequence[Target],
     root: Path,
+    functions_in: blaming.FunctionsIn,
 ) -> list[Finding]:
-    """Findings for one failing test: on the changed functions it ran, else on the test itself."""
+    """Findings for one failing test, on the function blame picks (see blame.py), else on the test."""
     entries = ts.parse_traceback(case.text, str(root))
-    through = [t for t in targets if any(_inside(e, t) for e in entries)]
-    attach = through or list(covered_by)
+    blamed = blaming.blame(entries, case.path, targets, ran, functions_in)
     message = _case_message(case, root)
+    kind = Kind.TIMEOUT if case.hung and verdict.kind is Kind.REGRESSION else verdict.kind
+    details: dict[str, Any] = {
+        "test": case.nodeid,
+        "outcome": "hung" if case.hung else case.outcome,
+        "base": verdict.base_note,
+        "flaky": verdict.reproduces is False,
+        "test_traceback": [e.render() for e in entries][-12:],
+    }
+    details["blame"] = blamed.how
+    if blamed.failed_in is not None and ran:
+        details["changed_functions_run"] = [t.qualname for t in ran]
     common: dict[str, Any] = {
         "check": NAME,
-        "kind": verdict.kind,
-        "message": f"test {case.nodeid} failed: {message}",
+        "kind": kind,
+        "message": _failure_message(case, verdict, root),
         "severity": Severity.WARNING if verdict.reproduces is False else None,
         "input": case.nodeid,
         "actual": message,
         "reproduces": verdict.reproduces,
         "base_fails_same": verdict.base_fails_same,
         "reproducer": ts.rerun_command(case.nodeid),
-        "details": {
-            "test": case.nodeid,
-            "outcome": case.outcome,
-            "base": verdict.base_note,
-            "flaky": verdict.reproduces is False,
-            "test_traceback": [e.render() for e in entries][-12:],
-        },
+        "details": details,
     }
-    if not attach:
+    if not blamed.functions:
         own = tuple(e.render() for e in entries if e.path == case.path)
         return [
             Finding(
                 path=case.path, function=case.function, line=case.line or 1, traceback=own, **common
             )
         ]
-    target_paths = {t.path for t in targets}
-    in_targets = tuple(e.render() for e in entries if e.path in target_paths)
+    paths = {t.path for t in (*targets, *blamed.functions)}
+    in_code = tuple(e.render() for e in entries if e.path in paths)
     findings = []
-    for target in attach:
-        lines = [e.line for e in entries if _inside(e, target)]
-        line = lines[-1] if lines else target.lineno
+    for function in blamed.functions:
+        lines = [e.line for e in entries if blaming.inside(e, function)]
         findings.append(
             Finding(
-                path=target.path,
-                function=target.qualname,
-                line=line,
-                traceback=in_targets,
+                path=function.path,
+                function=function.qualname,
+                line=lines[-1] if lines else function.lineno,
+                traceback=in_code,
                 **common,
             )
         )
@@ -185,7 +196,7 @@ def _hang_frame(
     for frames in threads:
         for entry in reversed(frames):  # innermost first
             for target in targets:
-                if _inside(entry, target):
+                if blaming.inside(entry, target):
                     return target, entry
     return None
 
@@ -195,10 +206,9 @@ def timeout_finding(suite: SuiteRun, targets: Sequence[Target], root: Path) -> F
     seconds = suite.timeout
     threads = ts.parse_faulthandler(suite.files.read(suite.files.dump), str(root))
     hung = _hang_frame(threads, targets)
-    running = suite.progress.running
-    progress = suite.progress
-    finished = len(progress.finished or {})
-    failed = sorted(n for n, o in (progress.finished or {}).items() if o in ("failed", "error"))
+    running = suite.log.running
+    finished = len(suite.log.finished)
+    failed = sorted(n for n, o in suite.log.finished.items() if o in ("failed", "error"))
     where = f"; {running[0]} was still running" if running else "; it hung before any test started"
     message = (
         f"the project's tests did not finish within {seconds:.0f}s{where}; "

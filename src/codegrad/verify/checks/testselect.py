@@ -1,16 +1,15 @@
-"""Pure helpers for the project-tests check: test command, junit XML, tracebacks, coverage contexts."""
+"""Pure helpers for the project-tests check: test command, junit XML, tracebacks, entered functions -> tests."""
 
 from __future__ import annotations
 
 import ast
-import json
 import re
 import shlex
 import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from codegrad.errors import UsageError
 from codegrad.model import Target
@@ -71,7 +70,9 @@ def _tokens(command: str) -> list[str]:
 
 
 def parse_test_command(command: str, python: str) -> ProjectCommand:
-    """Split the configured command; `python`/`pytest` at its start become `python` (this one)."""
+    """Split the configured command. A bare `python`, `python3.12`, `pytest` or `py.test` at its start
+    runs with `python` (the interpreter codegrad was given); a path to a Python runs with that one, and
+    a path to a `pytest` script with the `python` beside it (a virtual environment's layout)."""
     tokens = _tokens(command)
     if not tokens:
         raise UsageError(
@@ -81,20 +82,44 @@ def parse_test_command(command: str, python: str) -> ProjectCommand:
     if any(t in _SHELL_TOKENS for t in tokens) or _ENV_ASSIGN.match(tokens[0]):
         return ProjectCommand(argv=("/bin/sh", "-c", command))
     first, rest = tokens[0], tokens[1:]
-    if first in _PYTEST_NAMES:
-        return ProjectCommand((python, "-m", "pytest", *rest), True, (python,), tuple(rest))
-    if not _PYTHON.match(first):
+    name, explicit = PurePosixPath(first).name, "/" in first
+    if name in _PYTEST_NAMES:
+        exe = str(PurePosixPath(first).parent / "python") if explicit else python
+        return ProjectCommand((exe, "-m", "pytest", *rest), True, (exe,), tuple(rest))
+    if not _PYTHON.match(name):
         return ProjectCommand(argv=tuple(tokens))
+    exe = first if explicit else python
     i = 0
     while i < len(rest) - 1 and rest[i].startswith("-"):
         if rest[i] == "-m":
             if rest[i + 1] not in _PYTEST_NAMES:
                 break
-            interp = (python, *rest[:i])
+            interp = (exe, *rest[:i])
             args = tuple(rest[i + 2 :])
             return ProjectCommand((*interp, "-m", "pytest", *args), True, interp, args)
         i += 2 if rest[i] in ("-X", "-W") else 1
-    return ProjectCommand(argv=(python, *rest))
+    return ProjectCommand(argv=(exe, *rest))
+
+
+_STOP_OPTIONS = frozenset(
+    {"-x", "--exitfirst", "--maxfail", "--sw", "--stepwise", "--sw-skip", "--stepwise-skip"}
+)
+_FLAGS = re.compile(r"^-[xvqsl]+$")  # combined short flags such as -xvs
+
+
+def run_all_options(args: Sequence[str]) -> tuple[str, ...]:
+    """The user's pytest arguments without those that stop a run early (-x, --maxfail, --sw): every
+    test must run for each changed function to know its tests."""
+    kept: list[str] = []
+    for opt in split_pytest_args(args)[0]:
+        token = opt[0]
+        if _FLAGS.match(token) and "x" in token:
+            token = token.replace("x", "")
+            if token != "-":
+                kept.append(token)
+        elif _option_name(token) not in _STOP_OPTIONS:
+            kept.extend(opt)
+    return (*kept, *split_pytest_args(args)[1])
 
 
 def _option_name(token: str) -> str:
@@ -154,6 +179,7 @@ class CaseResult:
     text: str = ""  # the report body: traceback and error lines
     seconds: float = 0.0
     collection: bool = False  # a module that could not be collected (import or syntax error)
+    hung: bool = False  # ran past its per-test limit (codegrad's watchdog ended it)
 
     @property
     def failed(self) -> bool:
@@ -388,117 +414,38 @@ def not_found(output: str, root: str | None = None) -> set[str]:
     return found
 
 
-# ---------------------------------------------------------------- progress log (written by the plugin)
+# ---------------------------------------------------------------- entered functions -> covering tests
 
 
-@dataclass(frozen=True)
-class Progress:
-    """What a (possibly killed) test run reported as it went: started and finished tests."""
-
-    started: tuple[tuple[str, str, int | None], ...] = ()  # (nodeid, path, line)
-    finished: Mapping[str, str] | None = None  # nodeid -> passed | failed | error | skipped
-
-    @property
-    def running(self) -> tuple[str, str, int | None] | None:
-        done = self.finished or {}
-        pending = [s for s in self.started if s[0] not in done]
-        return pending[-1] if pending else None
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for o in (self.finished or {}).values() if o == outcome)
+def is_test_file(path: str) -> bool:
+    """A file pytest collects or rewrites by default (a test module or a conftest)."""
+    name = PurePosixPath(path).name
+    return name == "conftest.py" or (
+        name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
+    )
 
 
-def parse_progress(text: str) -> Progress:
-    """Read the plugin's JSON-lines log; a torn last line (process killed mid-write) is ignored."""
-    started: list[tuple[str, str, int | None]] = []
-    finished: dict[str, str] = {}
-    for line in text.splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(record, dict) or not isinstance(record.get("nodeid"), str):
-            continue
-        if record.get("event") == "start":
-            line_no = record.get("line")
-            started.append(
-                (
-                    record["nodeid"],
-                    str(record.get("path", "")),
-                    line_no if isinstance(line_no, int) else None,
-                )
-            )
-        elif record.get("event") == "end":
-            finished[record["nodeid"]] = str(record.get("outcome", ""))
-    return Progress(tuple(started), finished)
-
-
-# ---------------------------------------------------------------- coverage contexts -> functions
-
-
-def body_lines(target: Target) -> tuple[int, int]:
-    """The head lines of the function's body: running them means the function was called.
-
-    The `def` line (and decorators, defaults) also run when the module is imported, so they do
-    not count; a one-line function counts its only line.
-    """
-    if target.lineno >= target.end_lineno:
-        return target.lineno, target.end_lineno
-    first = target.decorator_lineno or target.lineno
-    try:
-        tree = ast.parse(textwrap.dedent(target.source))
-        node = tree.body[0]
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-            return first + node.body[0].lineno - 1, target.end_lineno
-    except (SyntaxError, ValueError, IndexError):
-        pass
-    return target.lineno + 1, target.end_lineno
-
-
-def _context_nodeid(context: str) -> str:
-    """A measured context as a node id (pytest-cov writes `nodeid|run`; codegrad writes the node id)."""
-    return context.split("|", 1)[0]
-
-
-def map_coverage(
-    lines: Mapping[str, Mapping[int, Iterable[str]]], targets: Sequence[Target]
-) -> dict[str, list[str]]:
-    """Target key -> sorted node ids whose context ran a line of the target's body (empty list: none)."""
-    covering: dict[str, list[str]] = {}
-    for target in targets:
-        by_line = lines.get(target.path, {})
-        start, end = body_lines(target)
-        ids = {
-            _context_nodeid(ctx)
-            for line in range(start, end + 1)
-            for ctx in by_line.get(line, ())
-            if ctx
-        }
-        covering[target.key] = sorted(ids)
-    return covering
-
-
-def read_contexts(
-    coverage_data_path: Path, root: str | None = None
-) -> dict[str, dict[int, list[str]]]:
-    """Repo-relative path -> line -> contexts, from a coverage.py data file (empty if none)."""
-    import coverage
-
-    if not Path(coverage_data_path).is_file():
-        return {}
-    data = coverage.CoverageData(basename=str(coverage_data_path))
-    data.read()
-    result: dict[str, dict[int, list[str]]] = {}
-    for measured in data.measured_files():
-        rel = str(PurePosixPath(relative_path(str(measured), root)))
-        by_line = result.setdefault(rel, {})
-        for line, contexts in data.contexts_by_lineno(measured).items():
-            by_line.setdefault(int(line), []).extend(contexts)
-    return result
+def _is_test_itself(target: Target, nodeid: str) -> bool:
+    """Whether the target is the test function (or a method of the test class) this node id runs."""
+    if nodeid_path(nodeid) != target.path:
+        return False
+    name = nodeid_name(nodeid).partition("[")[0]
+    return name == target.qualname or name.startswith(target.qualname + ".")
 
 
 def covering_tests(
-    coverage_data_path: Path, targets: Sequence[Target], root: str | None = None
+    entered: Mapping[str, Sequence[str]], nodeids: Iterable[str], targets: Sequence[Target]
 ) -> dict[str, list[str]]:
-    """Target key -> the node ids of the tests that ran it, from per-test coverage contexts."""
-    return map_coverage(read_contexts(coverage_data_path, root), targets)
+    """Target key -> sorted node ids of the tests that ran it: those that entered it, and for a
+    target in a test file (whose module pytest loads itself), the tests it is."""
+    covering: dict[str, set[str]] = {t.key: set() for t in targets}
+    for nodeid, keys in entered.items():
+        for key in keys:
+            if key in covering:
+                covering[key].add(nodeid)
+    in_tests = [t for t in targets if is_test_file(t.path)]
+    for nodeid in nodeids if in_tests else ():
+        for target in in_tests:
+            if _is_test_itself(target, nodeid):
+                covering[target.key].add(nodeid)
+    return {key: sorted(ids) for key, ids in covering.items()}

@@ -9,6 +9,8 @@ import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from codegrad.verify.inputs import comment_outputs
+
 _BUILTIN_NAMES = frozenset(dir(builtins))
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {")", "]", "}"}
@@ -25,6 +27,23 @@ class Example:
     form: str  # doctest | equals | arrow | assign | returns | should-return | comment | for-output | input-output
     setup: tuple[str, ...] = ()  # earlier doctest statements the call needs, in order
     expects_exception: str | None = None  # exception type name a doctest traceback expects
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """An example that states its output in a form that cannot be read, so it is not run."""
+
+    line: int  # 1-based line inside the raw docstring
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a docstring holds: the examples that can run, and those skipped as unreadable."""
+
+    examples: tuple[Example, ...]
+    unparsed: tuple[Unparsed, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,7 +333,22 @@ def _assertion_parts(expr: ast.Expression, name: str) -> tuple[str, str] | None:
     return ast.unparse(left), ast.unparse(right)
 
 
-def _doctest_examples(blocks: Sequence[_Block], name: str) -> list[Example]:
+def _comment_output(source: str, name: str) -> tuple[str, comment_outputs.Reading] | None:
+    """(the call without its comment, what the comment says it returns) for `>>> f(x)  # => 3`
+    with no output line; None when there is no such comment or it is prose."""
+    lines = source.split("\n")
+    code = _cut_comment(lines[-1])
+    if code == lines[-1]:
+        return None
+    reading = comment_outputs.read(lines[-1][len(code) :], lambda text: clean_expected(text, name))
+    if reading is None:
+        return None
+    return "\n".join([*lines[:-1], code.rstrip()]), reading
+
+
+def _doctest_examples(
+    blocks: Sequence[_Block], name: str, unparsed: list[Unparsed]
+) -> list[Example]:
     found: list[Example] = []
     setup: list[str] = []
     bound: set[str] = set()
@@ -337,20 +371,27 @@ def _doctest_examples(blocks: Sequence[_Block], name: str) -> list[Example]:
         used = _loaded_names(expr)
         if _invokes(expr, name, bound) or used & producers:
             exc = _exception_in(block.want)
-            call, expected = block.source, exc[1] if exc else block.want
+            call, expected, form = block.source, exc[1] if exc else block.want, "doctest"
             assertion = _assertion_parts(expr, name) if not block.want.strip() else None
+            said = _comment_output(block.source, name) if not block.want.strip() else None
             if assertion:
                 call, expected = assertion
-            found.append(
-                Example(
-                    call=call,
-                    expected=expected,
-                    line=block.line,
-                    form="doctest",
-                    setup=tuple(setup),
-                    expects_exception=exc[0] if exc else None,
+            elif said and said[1].unreadable:
+                unparsed.append(Unparsed(block.line, block.source, said[1].unreadable))
+                call = ""
+            elif said:
+                call, expected, form = said[0], said[1].expected or "", "comment"
+            if call:
+                found.append(
+                    Example(
+                        call=call,
+                        expected=expected,
+                        line=block.line,
+                        form=form,
+                        setup=tuple(setup),
+                        expects_exception=exc[0] if exc else None,
+                    )
                 )
-            )
         if used & bound:
             setup.append(block.source)  # a stateful step (s.push(1)) later examples depend on
     return found
@@ -367,7 +408,7 @@ _PREFIX = re.compile(
 )
 _SEPARATOR = re.compile(
     r"""^\s*`{0,2}\s*(?:
-      (?P<comment>\#\s*(?:==>|=>|-->|->|➞|→|⇒|==|=|returns?\b:?|gives\b:?|result\b:?|output\b:?|answer\b:?))
+      (?P<comment>\#)
     | (?P<arrow>==>|=>|-->|->|➞|→|⟶|⇒|↦)
     | (?P<equals>==(?!=))
     | (?P<assign>=(?![=>]))
@@ -420,7 +461,9 @@ def _call_pattern(name: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w.])((?:[A-Z]\w*\.)?" + re.escape(name) + r")\s*\(")
 
 
-def _prose_examples(lines: Sequence[str], name: str, used: set[int]) -> list[Example]:
+def _prose_examples(
+    lines: Sequence[str], name: str, used: set[int], unparsed: list[Unparsed]
+) -> list[Example]:
     """Prose examples; a run of lines that also defines the function (`f(n) = f(n-1) + 1`) is a
     recurrence stating math facts, not calls, so its examples are dropped."""
     pattern = _call_pattern(name)
@@ -442,6 +485,8 @@ def _prose_examples(lines: Sequence[str], name: str, used: set[int]) -> list[Exa
         if any(item.definition for item in group):
             continue
         for item in group:
+            if item.unreadable is not None:
+                unparsed.append(Unparsed(item.row + 1, lines[item.row].strip(), item.unreadable))
             if item.example is not None:
                 found.append(item.example)
                 used.update(range(item.example.line - 1, item.last + 1))
@@ -453,6 +498,8 @@ class _Prose:
     example: Example | None
     last: int  # last row the example (or the scanned call) covers
     definition: bool = False  # the line defines the function rather than showing a call
+    row: int = 0  # the row the call starts on
+    unreadable: str | None = None  # why the output a comment states cannot be read
 
 
 def _prose_at(lines: Sequence[str], row: int, match: re.Match[str], name: str) -> _Prose:
@@ -469,7 +516,13 @@ def _prose_at(lines: Sequence[str], row: int, match: re.Match[str], name: str) -
     raw, last = _expected_text(lines, end_row, rest[sep.end() :])
     if not _prose_call_ok(call, name) or _call_pattern(name).search(raw):
         return _Prose(None, last, definition=_calls_function(tree, name))
-    expected = clean_expected(raw, name)
+    if sep.lastgroup == "comment":
+        reading = comment_outputs.read(raw, lambda text: clean_expected(text, name))
+        expected = reading.expected if reading else None
+        if reading is None or expected is None:
+            return _Prose(None, last, row=row, unreadable=reading.unreadable if reading else None)
+    else:
+        expected = clean_expected(raw, name)
     if expected is None:
         return _Prose(None, last)
     form = _FORMS[sep.lastgroup]
@@ -673,14 +726,21 @@ def extract(
     `params` (the function's parameter names, without self/cls) lets prose forms such as
     "For n = 3 the output should be 6" become positional calls; without it they use keywords.
     """
+    return list(scan(docstring, func_name, params=params).examples)
+
+
+def scan(docstring: str, func_name: str, *, params: Sequence[str] | None = None) -> Scan:
+    """The examples of `func_name` (as `extract`), and those whose stated output cannot be read
+    (`f(x)  # 3 items`): skipped and counted rather than guessed."""
     lines = docstring.expandtabs(4).splitlines()
     blocks = _doctest_blocks(lines)
     used: set[int] = {r - 1 for b in blocks for r in range(b.line, b.end + 1)}
-    found = _doctest_examples(blocks, func_name)
+    unparsed: list[Unparsed] = []
+    found = _doctest_examples(blocks, func_name, unparsed)
     found += _for_output_examples(lines, func_name, params, used)
     found += _input_output_examples(lines, func_name, params, used)
-    found += _prose_examples(lines, func_name, used)
+    found += _prose_examples(lines, func_name, used, unparsed)
     unique: dict[tuple[str, str | None, tuple[str, ...]], Example] = {}
     for example in sorted(found, key=lambda e: e.line):
         unique.setdefault((example.call, example.expected, example.setup), example)
-    return list(unique.values())
+    return Scan(tuple(unique.values()), tuple(sorted(unparsed, key=lambda u: u.line)))
