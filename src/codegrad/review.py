@@ -21,7 +21,7 @@ from codegrad.model import (
 from codegrad.progress import Progress, Silent
 from codegrad.refine import loop as refine
 from codegrad.settings import DEFAULT_CHECKS, Settings
-from codegrad.verify import engine
+from codegrad.verify import engine, reprocheck
 
 
 def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
@@ -67,6 +67,15 @@ def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
         notes = [*trees.notes, *broken]
         evidence = Evidence(
             targets=evidence.targets, results=(_syntax_result(syntax), *evidence.results)
+        )
+        progress.step("reproducers: run on head and base")
+        evidence = reprocheck.confirm(
+            evidence,
+            head_root=head_root,
+            base_root=base_root,
+            scratch=scratch,
+            settings=settings,
+            deadline=deadline,
         )
         fixes: tuple[Fix, ...] = ()
         if settings.fix and settings.llm_configured:

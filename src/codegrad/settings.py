@@ -30,11 +30,19 @@ CHECKS: dict[str, str] = {
     "docstrings": "the docstring examples (>>> lines) of the changed function",
     "properties": "Hypothesis property tests generated for the changed function",
     "differential": "base-versus-head comparison on the same generated inputs",
+    "recorded": "base-versus-head comparison on the inputs the project's own tests pass",
     "efficiency": "growth of cost with input size, against base and against a stated bound",
     "llm-checks": "checks proposed by an LLM from the docstring and verified by running them",
 }
 ALL_CHECKS = tuple(CHECKS)
-DEFAULT_CHECKS = ("project-tests", "docstrings", "properties", "differential", "efficiency")
+DEFAULT_CHECKS = (
+    "project-tests",
+    "recorded",
+    "docstrings",
+    "properties",
+    "differential",
+    "efficiency",
+)
 DEFAULT_EXCLUDE = (
     "tests/**",
     "test/**",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import subprocess
 import sys
@@ -19,6 +20,18 @@ from codegrad.verify.checks.differential import DifferentialCheck
 FAST = Settings(function_timeout=6.0, call_timeout=0.3, max_examples=60)
 
 
+def changed_lines(base: str, head: str) -> list[int]:
+    """Head's line numbers that a diff of base -> head adds or replaces (1-based)."""
+    matcher = difflib.SequenceMatcher(a=base.splitlines(), b=head.splitlines(), autojunk=False)
+    out: list[int] = []
+    for tag, _, _, j1, j2 in matcher.get_opcodes():
+        if tag in ("replace", "insert"):
+            out += range(j1 + 1, j2 + 1)
+        elif tag == "delete":
+            out.append(max(j1, 1))
+    return out
+
+
 def run_check(tmp_path: Path, base: str, head: str, settings: Settings = FAST) -> CheckResult:
     texts = {}
     for side, source in (("base", base), ("head", head)):
@@ -26,8 +39,14 @@ def run_check(tmp_path: Path, base: str, head: str, settings: Settings = FAST) -
         texts[side] = textwrap.dedent(source)
         (tmp_path / side / "mod.py").write_text(texts[side])
     old = {t.qualname: t for t in changes.all_functions("mod.py", texts["base"])}
+    changed = changed_lines(texts["base"], texts["head"])
     targets = [
-        replace(t, base_path="mod.py", base_source=old[t.qualname].source)
+        replace(
+            t,
+            base_path="mod.py",
+            base_source=old[t.qualname].source,
+            changed_lines=tuple(n for n in changed if t.lineno <= n <= t.end_lineno),
+        )
         for t in changes.all_functions("mod.py", texts["head"])
         if t.qualname in old
     ]
@@ -270,6 +289,84 @@ def test_new_exception_raised_on_purpose_stays_a_behaviour_change(tmp_path: Path
     )
     finding = one(result)
     assert finding.kind is Kind.BEHAVIOUR_CHANGE and finding.level is Severity.NOTE
+
+
+def test_an_example_the_change_removed_from_the_docstring_is_still_tried(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        '''
+        def initials(name):
+            """First letters, upper-cased.
+
+            >>> initials("ada lovelace")
+            'AL'
+            >>> initials("")
+            ''
+            """
+            return "".join(word[0] for word in name.split()).upper()
+        ''',
+        '''
+        def initials(name):
+            """First letters, upper-cased.
+
+            >>> initials("ada lovelace")
+            'AL'
+            """
+            return name.split()[0][0].upper() + "".join(w[0] for w in name.split()[1:]).upper()
+        ''',
+    )
+    finding = one(result)
+    assert finding.kind is Kind.CRASH and finding.level is Severity.ERROR  # a documented input
+    assert finding.input == "initials('')"
+    assert "a docstring example of base" in finding.message
+
+
+def test_a_none_default_is_also_tried_with_other_values(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        """
+        def first(items: list[int], n=None):
+            if n is None:
+                n = 1
+            return items[:n]
+        """,
+        """
+        def first(items: list[int], n=None):
+            if not n:
+                n = 1
+            return items[:n]
+        """,
+    )
+    finding = one(result)
+    assert finding.kind is Kind.BEHAVIOUR_CHANGE and finding.level is Severity.NOTE
+    assert finding.input is not None and finding.input.endswith(", 0)")
+    assert finding.expected == "returned []"
+
+
+def test_checked_means_an_input_inside_the_domain_reached_the_changed_lines(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        """
+        def ratio(a: int, b: int) -> float:
+            if b == 0:
+                raise ValueError("b must not be 0")
+            if a > 10**9:
+                return 1.0
+            return a / b
+        """,
+        """
+        def ratio(a: int, b: int) -> float:
+            if b == 0:
+                raise ValueError("b must not be 0")
+            if a > 10**9:
+                return 2.0
+            return a / b
+        """,
+    )
+    assert result.findings == ()
+    assert "mod.py::ratio" not in result.checked
+    assert result.skipped["mod.py::ratio"].startswith("none of the ")
+    assert result.skipped["mod.py::ratio"].endswith("reached the changed lines")
 
 
 RESULTS = '''

@@ -40,7 +40,10 @@ CHECK = "harden"  # the pseudo-check that lists what this run left out and why
 CACHED = "verified before with the same code and settings: no findings (cache)"
 CHURN_COMMITS = 500  # how far back recent churn looks
 STARTUP_SECONDS = 5.0  # fixed cost of a run besides the project's suite (runner start-ups)
-BASE_ONLY = ("differential",)  # checks that compare with a base version: nothing to do here
+BASE_ONLY = (
+    "differential",
+    "recorded",
+)  # checks that compare with a base version: nothing to do here
 TEST_TIMEOUT = 120.0  # seconds for one pytest run over the generated tests
 
 

@@ -197,8 +197,26 @@ def _finding_line(f: Finding) -> str:
     return f"[{f.level.value}] {f.check} / {f.kind.value}{where}: {message}"
 
 
+def reach_note(check: str, stats: dict[str, object]) -> str | None:
+    """How many calls a comparing check made and how many executed the changed lines."""
+    if "reached" not in stats:
+        return None
+    calls = stats.get("calls", 0)
+    text = (
+        f"{check}: {calls} call(s), {stats.get('in_domain', 0)} inside base's domain, "
+        f"{stats.get('reached', 0)} reached the changed lines"
+    )
+    if stats.get("grown_calls"):
+        text += f"; {stats['grown_calls']} grown from them, {stats.get('grown_reached', 0)} reached"
+    return text
+
+
 def _notes(outcome: Outcome) -> list[str]:
     notes = [markup.text(n) for n in outcome.notes]
+    for result in sorted(outcome.evidence.results, key=lambda r: r.check):
+        reached = reach_note(result.check, result.stats)
+        if reached:
+            notes.append(reached)
     for result in sorted(outcome.evidence.results, key=lambda r: r.check):
         notes.extend(
             f"{result.check} skipped {inline_code(key)}: {markup.text(why)}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codegrad.runners import hypo
+from codegrad.runners import hypo, reach
 
 
 @dataclass
@@ -21,12 +21,22 @@ class Difference:
 
 
 class Compare:
-    """Runs both versions on one input and decides whether they differ."""
+    """Runs both versions on one input and decides whether they differ; head runs traced, to count
+    the inputs that execute the changed lines and to steer Hypothesis toward them."""
 
     def __init__(
-        self, base: hypo.Loaded, head: hypo.Loaded, timeout: float, base_allowed: list[str]
+        self,
+        base: hypo.Loaded,
+        head: hypo.Loaded,
+        timeout: float,
+        base_allowed: list[str],
+        tracer: reach.Reach | None = None,
     ) -> None:
         self.base, self.head, self.timeout, self.base_allowed = base, head, timeout, base_allowed
+        self.tracer = tracer or reach.Reach([], set())
+        self.inside = 0  # inputs base handled
+        self.reached = 0
+        self.hit: set[int] = set()
 
     def in_domain(self, outcome: hypo.Outcome) -> bool:
         """Base ran out of time or crashed by accident: the input is outside the domain."""
@@ -39,7 +49,11 @@ class Compare:
         base = hypo.call(self.base.fn, args, kwargs, self.timeout)
         if not self.in_domain(base):
             return False
-        head = hypo.call(self.head.fn, args, kwargs, self.timeout)
+        with self.tracer.tracing() as hit:
+            head = hypo.call(self.head.fn, args, kwargs, self.timeout)
+        self.hit = set(hit)
+        self.inside += 1
+        self.reached += bool(hit) or not self.tracer.measurable
         if hypo.same(base, head):
             return None
         again = hypo.call(self.base.fn, args, kwargs, self.timeout)
@@ -51,9 +65,13 @@ class Compare:
 def explicit_inputs(target: dict[str, Any]) -> list[tuple[list[Any], dict[str, Any], str]]:
     """Docstring examples, then their positional arguments permuted (realistic inputs for
     functions whose parameters play symmetric roles; base rejects the ones out of domain)."""
-    examples = hypo.example_inputs(target.get("examples", []))
-    out = [(args, kwargs, "a docstring example") for args, kwargs in examples]
-    seen = [(args, kwargs) for args, kwargs in examples]
+    out = [
+        (args, kwargs, "a docstring example of base" if raw.get("base") else "a docstring example")
+        for raw in target.get("examples", [])
+        for args, kwargs in hypo.example_inputs([raw])
+    ]
+    examples = [(args, kwargs) for args, kwargs, _ in out]
+    seen = list(examples)
     for args, kwargs in examples:
         if not 2 <= len(args) <= 4:
             continue
@@ -79,10 +97,13 @@ def _search(
     found: list[Difference] = []
 
     def body(args: list[Any], kwargs: dict[str, Any]) -> None:
+        from hypothesis import target as steer
+
         verdict = compare.differ(args, kwargs)
         if verdict is False:
             budget.out_of_domain += 1
             hypo.reject()
+        steer(float(len(compare.hit)), label="changed lines executed")
         if isinstance(verdict, Difference):
             found.append(verdict)
             raise hypo.Failed("behaviour-change")
@@ -107,7 +128,10 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
     head = hypo.load(
         Path(spec["root"]), target["path"], target["qualname"], target.get("construct")
     )
-    compare = Compare(base, head, timeout, target.get("base_allowed", []))
+    tracer = reach.Reach(
+        reach.code_objects(head.raw, head.file), set(target.get("changed_lines", []))
+    )
+    compare = Compare(base, head, timeout, target.get("base_allowed", []), tracer)
     difference, source = _search(compare, spec, target, budget)
     failures = []
     if difference is not None:
@@ -133,6 +157,9 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
         "failures": failures,
         "calls": budget.calls,
         "out_of_domain": budget.out_of_domain,
+        "in_domain": compare.inside,
+        "reached": compare.reached,
+        "measurable": tracer.measurable,
     }
 
 

@@ -107,10 +107,17 @@ def allowed(error: BaseException, names: list[str]) -> bool:
 
 
 def call(
-    fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], timeout: float
+    fn: Callable[..., Any],
+    args: list[Any],
+    kwargs: dict[str, Any],
+    timeout: float,
+    *,
+    copy_args: bool = True,
 ) -> Outcome:
-    """Call fn on copies of the arguments with a wall-clock limit; never raises for fn's failures."""
-    args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+    """Call fn (on copies of the arguments unless told otherwise: the replay rebuilds them fresh and
+    compares what the call did to them) with a wall-clock limit; never raises for fn's failures."""
+    if copy_args:
+        args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
     previous = signal.signal(signal.SIGALRM, guard.on_alarm)
     try:
         try:
@@ -150,6 +157,7 @@ class Loaded:
     label: str  # "f" or "C().m"
     file: Path
     path: str = ""  # the file's repository path, as tracebacks show it
+    raw: Any = None  # the object defined at the qualified name (whose code the tracer looks for)
 
 
 def load(root: Path, path: str, qualname: str, construct: str | None) -> Loaded:
@@ -168,8 +176,8 @@ def load(root: Path, path: str, qualname: str, construct: str | None) -> Loaded:
         def fresh(*args: Any, **kwargs: Any) -> Any:
             return method(owner(), *args, **kwargs)
 
-        return Loaded(fresh, f"{construct}().{qualname.rsplit('.', 1)[-1]}", file, path)
-    return Loaded(fn, qualname, file, path)
+        return Loaded(fresh, f"{construct}().{qualname.rsplit('.', 1)[-1]}", file, path, fn)
+    return Loaded(fn, qualname, file, path, fn)
 
 
 def frames(error: BaseException, file: Path, shown: str = "") -> list[str]:

@@ -18,6 +18,7 @@ from codegrad.verify.checks.efficiency import EfficiencyCheck
 from codegrad.verify.checks.llm_checks import LLMChecksCheck
 from codegrad.verify.checks.project_tests import ProjectTestsCheck
 from codegrad.verify.checks.properties import PropertiesCheck
+from codegrad.verify.checks.recorded import RecordedCheck
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ CHECK_CLASSES: dict[str, type[Check]] = {
     cls.name: cls
     for cls in (
         DocstringsCheck,
+        RecordedCheck,  # before the generators: they plan parameters from the recorded values too
         PropertiesCheck,
         DifferentialCheck,
         EfficiencyCheck,

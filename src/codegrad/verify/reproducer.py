@@ -312,3 +312,10 @@ def outcome_text(outcome: Mapping[str, Any]) -> str:
     else:
         text = f"returned {outcome.get('value', '')}"
     return " ".join(text.split())
+
+
+def result_check(
+    call: str, base: Mapping[str, Any], *, copy: bool = True
+) -> tuple[list[str], list[str]]:
+    """(test body lines, copied helpers they use) that pass when `call` behaves as base did."""
+    return _base_check(call, base, copy=copy)

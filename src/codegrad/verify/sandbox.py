@@ -119,12 +119,13 @@ def scrubbed_env(
     exe_dir = str(Path(interpreter.project_python()).parent)
     if exe_dir not in env["PATH"].split(os.pathsep):
         env["PATH"] = exe_dir + os.pathsep + env["PATH"]
+    # No PYTHONNOUSERSITE: HOME is private and empty, so the user site adds nothing, and the flag
+    # changes how suites set themselves up (SQLAlchemy's conftest puts lib/ on the path only without it).
     env.update(
         {
             "HOME": str(home),
             "XDG_CACHE_HOME": str(home / ".cache"),
             "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONNOUSERSITE": "1",
             "PYTHONIOENCODING": "utf-8",
             "PIP_NO_INPUT": "1",
             "NO_COLOR": "1",

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from codegrad.model import CheckResult, Target, Workspace
 from codegrad.redaction import redact_tree
 from codegrad.settings import Settings
-from codegrad.verify import interpreter, sandbox
+from codegrad.verify import hypothesis_cache, interpreter, sandbox
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,12 @@ def run_runner(
         cwd=cwd,
         timeout=ctx.timeout(timeout),
         limits=sandbox.Limits(memory_mb=ctx.settings.memory_mb),
-        env={"PYTHONPATH": codegrad_pythonpath(), "PYTHONHASHSEED": "0"},
+        env={
+            "PYTHONPATH": codegrad_pythonpath(),
+            "PYTHONHASHSEED": "0",
+            # Hypothesis caches its unicode tables there: computed once per review, not per runner
+            "HYPOTHESIS_STORAGE_DIRECTORY": str(hypothesis_cache.storage_for(ctx.scratch)),
+        },
         writable=[ctx.scratch],
         readable=ctx.workspace.trees,
     )

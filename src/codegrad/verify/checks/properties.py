@@ -12,7 +12,7 @@ from typing import Any
 from codegrad.funcsource import parse_def
 from codegrad.model import CheckResult, Finding, Kind, Severity, Target
 from codegrad.verify import reproducer
-from codegrad.verify.checks import batching
+from codegrad.verify.checks import batching, recording
 from codegrad.verify.checks.base import CheckContext
 from codegrad.verify.inputs import strategies
 
@@ -249,6 +249,7 @@ def params_json(plan: strategies.ArgPlan) -> list[dict[str, Any]]:
             "wide": p.wide,
             "keyword": p.keyword,
             "star": p.star,
+            "origin": p.origin,
         }
         for p in plan.params
     ]
@@ -520,14 +521,17 @@ def _exact_result(outcome: dict[str, Any]) -> bool:
 
 
 def plan_targets(
-    targets: Sequence[Target], root: Path
+    targets: Sequence[Target],
+    root: Path,
+    known: Callable[[Target], Mapping[str, Sequence[Any]]] | None = None,
 ) -> tuple[list[tuple[Target, strategies.ArgPlan, str | None]], dict[str, str]]:
-    """Plans for the targets that can be planned, and why the others cannot."""
+    """Plans for the targets that can be planned, and why the others cannot (known: values the
+    project's tests pass to a target, per parameter)."""
     planned = []
     skipped: dict[str, str] = {}
     for target in targets:
         source = read_module(root, target.path)
-        made = strategies.plan(target, source)
+        made = strategies.plan(target, source, known(target) if known else None)
         if isinstance(made, strategies.Skip):
             skipped[target.key] = made.reason
         elif made.guessed:
@@ -592,7 +596,7 @@ class PropertiesCheck:
     def run(self, targets: Sequence[Target], ctx: CheckContext) -> CheckResult:
         started = time.monotonic()
         head = ctx.workspace.head_root
-        planned, skipped = plan_targets(targets, head)
+        planned, skipped = plan_targets(targets, head, lambda t: recording.known_values(ctx, t))
         names = {t.qualname for t in targets if t.kind == "function"}
         specs = [
             target_spec(t, p, s, regression=is_regression(t, ctx), others=names - {t.qualname})

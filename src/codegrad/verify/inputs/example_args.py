@@ -27,7 +27,58 @@ def example_calls(
     if not docstring:
         return []
     found = examples.extract(docstring, name, params=list(params) or None)
-    return [(e.call, e.expected, e.expects_exception is not None) for e in found]
+    return [
+        (bind_setup(e.call, e.setup), e.expected, e.expects_exception is not None) for e in found
+    ]
+
+
+def literal_bindings(setup: Sequence[str]) -> dict[str, str]:
+    """Names a chained doctest binds to literals (`data = [3, 1]`) and still holds at the call: a
+    name that a later statement uses or rebinds to something else is dropped."""
+    bound: dict[str, str] = {}
+    for statement in setup:
+        try:
+            tree = ast.parse(statement)
+        except (SyntaxError, ValueError):
+            bound.clear()
+            continue
+        node = tree.body[0] if len(tree.body) == 1 else None
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            name = node.targets[0].id
+            for other in used - {name}:
+                bound.pop(other, None)
+            try:
+                bound[name] = _literal_source(node.value)
+            except ValueError:
+                bound.pop(name, None)
+            continue
+        for other in used:
+            bound.pop(other, None)
+    return bound
+
+
+def bind_setup(call: str, setup: Sequence[str]) -> str:
+    """The call with names the setup bound to literals written out (`f(data)` -> `f([3, 1])`)."""
+    bound = literal_bindings(setup)
+    if not bound:
+        return call
+    try:
+        tree = ast.parse(call.strip(), mode="eval")
+    except SyntaxError:
+        return call
+
+    class _Bind(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.expr:
+            if isinstance(node.ctx, ast.Load) and node.id in bound:
+                return ast.parse(bound[node.id], mode="eval").body
+            return node
+
+    return ast.unparse(_Bind().visit(tree))
 
 
 def _called(node: ast.Call) -> str | None:

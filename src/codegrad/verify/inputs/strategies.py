@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -256,8 +256,13 @@ class Skip:
     reason: str
 
 
-def plan(target: Target, module_source: str | None = None) -> ArgPlan | Skip:
-    """Per-parameter strategies for a target, or why it cannot be planned."""
+def plan(
+    target: Target,
+    module_source: str | None = None,
+    extra: Mapping[str, Sequence[Any]] | None = None,
+) -> ArgPlan | Skip:
+    """Per-parameter strategies for a target, or why it cannot be planned (extra: more known-good
+    values per parameter, e.g. the ones the project's tests pass)."""
     if target.kind in ("nested", "property"):
         return Skip(f"{target.kind} functions are not called directly")
     node = parse_def(target.source)
@@ -271,7 +276,11 @@ def plan(target: Target, module_source: str | None = None) -> ArgPlan | Skip:
         construct = owner
     docstring = target.docstring if target.docstring is not None else ast.get_docstring(node)
     return plan_def(
-        node, docstring, drop_first=target.kind in ("method", "classmethod"), construct=construct
+        node,
+        docstring,
+        drop_first=target.kind in ("method", "classmethod"),
+        construct=construct,
+        extra=extra,
     )
 
 
@@ -281,14 +290,19 @@ def plan_def(
     *,
     drop_first: bool = False,
     construct: str | None = None,
+    extra: Mapping[str, Sequence[Any]] | None = None,
 ) -> ArgPlan | Skip:
-    """The plan for one parsed def (also used for round-trip partners)."""
+    """The plan for one parsed def (also used for round-trip partners).
+
+    extra: more known-good values per parameter name (e.g. recorded in the project's tests).
+    """
     found = _example_args(node, docstring, drop_first)
     examples = _bound_examples(_parameters(node, drop_first), found)
     params: list[ParamPlan] = []
     guessed: str | None = None
     for param in _parameters(node, drop_first):
         values = [v for e in examples for v in e.get(param.name, [])]
+        values += [v for v in (extra or {}).get(param.name, ()) if v not in values]
         if not values and docstring:
             values = mined_values(docstring, param.name)
         made = _param_plan(param, values, docstring)
