@@ -7,12 +7,12 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from codegrad import __version__
-from codegrad.diff import gitops
+from codegrad.diff import compare, gitops
 from codegrad.errors import ExitCode, UsageError
 from codegrad.fileio import check_writable, read_json_object, write_atomic
 from codegrad.harden import engine as whole_repo
@@ -20,8 +20,8 @@ from codegrad.harden import shard, testgen, verifycache
 from codegrad.model import INTERNAL_NOTE, NO_LLM_NOTE, Outcome
 from codegrad.progress import Progress
 from codegrad.redaction import redact, register_secret
-from codegrad.refine import loop as refine
-from codegrad.render import jsonout, render, render_hardening
+from codegrad.refine.apply import apply_fixes
+from codegrad.render import choose_format, jsonout, render, render_hardening, use_color
 from codegrad.review import exit_status, review
 from codegrad.settings import FAIL_LEVELS, FORMATS, Settings, build
 from codegrad.verify import guard, interpreter, project_env
@@ -34,7 +34,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--config",
         help="a TOML file with a [tool.codegrad] table (default: the repo's pyproject.toml)",
     )
-    parser.add_argument("--format", choices=FORMATS, help="report format (default: markdown)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="report format (default: auto: terminal when stdout is a terminal, else markdown)",
+    )
     parser.add_argument("--output", help="write the report to this file (default: stdout)")
     parser.add_argument(
         "--fail-on", choices=FAIL_LEVELS, help="lowest severity that fails the run (default: error)"
@@ -125,7 +129,21 @@ def make_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--base", help="base revision (default: merge-base with the default branch)"
     )
-    review.add_argument("--head", help="head revision (default: HEAD)")
+    review.add_argument(
+        "--head",
+        help="head revision (default: the working tree, with uncommitted edits; HEAD in CI)",
+    )
+    review.add_argument(
+        "--staged",
+        action="store_true",
+        help="review the index (the staged changes: what a pre-commit hook sees)",
+    )
+    review.add_argument(
+        "--fast",
+        action="store_true",
+        help="quick, for hooks: skips project-tests, efficiency and llm-checks; at most 25 "
+        "Hypothesis examples and 10 s per check per function",
+    )
     _add_common(review)
     add_harden_arguments(sub)
     action = sub.add_parser("action", help="run as a GitHub Action step (reads GITHUB_* variables)")
@@ -161,21 +179,34 @@ _SETTING_FLAGS = (
 )
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
+# --fast: what a pre-commit hook can afford. Explicit flags still win.
+# --fast, for hooks: only the checks that run the changed functions themselves, smaller budgets.
+FAST_CHECKS = ("docstrings", "properties", "differential")
+FAST_LIMITS = {"max_examples": 25, "function_timeout": 10.0}
+
+
+def settings_from_args(args: argparse.Namespace, preset: dict[str, Any] | None = None) -> Settings:
     repo = Path(args.repo)
     if not repo.is_dir():
         raise UsageError(
             f"--repo {args.repo}: no such directory; give the path of a git repository"
         )
     flags: dict[str, Any] = {name: getattr(args, name, None) for name in _SETTING_FLAGS}
+    for name, value in (preset or {}).items():
+        if flags.get(name) is None:
+            flags[name] = value
     flags["config"] = args.config
     config = None
     if args.command == "review":  # the base commit's [tool.codegrad], not the change's
         from codegrad.diff import trusted_config
 
         head = args.head or "HEAD"
-        base = trusted_config.review_base(repo, args.base, head)
-        config = trusted_config.for_review(repo, base=base, head=head, config=args.config)
+        tree = flags.get("tree") or "commit"
+        base = compare.review_base(repo, base=args.base, head=head, tree=tree)
+        if base is not None:  # None: no commit yet, the files on disk are all there is
+            config = trusted_config.for_review(repo, base=base, head=head, config=args.config)
+            if tree != "commit":
+                config = trusted_config.noting_working_tree(repo, config, config=args.config)
     return build(repo, flags, config=config)
 
 
@@ -190,6 +221,49 @@ def admit(args: argparse.Namespace, settings: Settings) -> None:
     guard.admit(settings.repo, chosen=chosen, strict=False, extra_secrets=key)
     interpreter.choose(getattr(args, "python", None), "--python")
     project_env.require()
+
+
+def in_ci(env: Mapping[str, str]) -> bool:
+    """Whether CI or GITHUB_ACTIONS is set (to anything but empty, 0 or false)."""
+    return any(env.get(k, "").strip().lower() not in ("", "0", "false") for k in _CI_VARIABLES)
+
+
+_CI_VARIABLES = ("CI", "GITHUB_ACTIONS")
+
+
+def review_tree(head: str | None, staged: bool, env: Mapping[str, str]) -> str:
+    """What `review` looks at: the index (--staged), a commit (--head, or in CI), or the working tree."""
+    if staged and head:
+        raise UsageError(
+            f"--staged reviews the index, --head {head} a commit: give one of them, not both"
+        )
+    if staged:
+        return "index"
+    return "commit" if head or in_ci(env) else "worktree"
+
+
+def review_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
+    """The review's settings from the flags: the tree to review, and --fast's limits."""
+    settings = settings_from_args(args, {"tree": review_tree(args.head, args.staged, env)})
+    return fast(settings, args) if args.fast else settings
+
+
+def fast(settings: Settings, args: argparse.Namespace) -> Settings:
+    """--fast: the configured checks less project-tests, efficiency and llm-checks, and lower
+    limits; what a flag states explicitly stays as given."""
+    changes: dict[str, Any] = {}
+    if args.checks is None:
+        kept = tuple(c for c in settings.checks if c in FAST_CHECKS)
+        if not kept:
+            raise UsageError(
+                f"--fast leaves none of the configured checks ({', '.join(settings.checks)}) to"
+                f" run; it keeps only {', '.join(FAST_CHECKS)}: pass --checks, or drop --fast"
+            )
+        changes["checks"] = kept
+    for name, limit in FAST_LIMITS.items():
+        if getattr(args, name) is None:
+            changes[name] = min(getattr(settings, name), limit)
+    return settings.replace(**changes)
 
 
 def write_report(text: str, output: Path | None) -> None:
@@ -207,7 +281,7 @@ def write_report(text: str, output: Path | None) -> None:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
+    settings = review_settings(args, os.environ)
     register_secret(settings.llm_api_key)
     admit(args, settings)
     output = _prepare(settings)
@@ -215,9 +289,16 @@ def cmd_review(args: argparse.Namespace) -> int:
     progress = Progress(enabled=show)
     outcome = review(settings, progress=progress)
     if settings.apply and outcome.fixes:
-        for line in refine.apply_fixes(outcome, settings):
+        for line in apply_fixes(outcome, settings):
             print(line, file=sys.stderr)
-    write_report(render(outcome, settings.format), output)
+    to_terminal = settings.output is None and sys.stdout.isatty()
+    text = render(
+        outcome,
+        choose_format(settings.format, to_terminal=to_terminal),
+        color=use_color(to_terminal=to_terminal, no_color=os.environ.get("NO_COLOR")),
+        verbose=args.verbose,
+    )
+    write_report(text, output)
     return _finish(outcome, settings.fail_on)
 
 
@@ -393,7 +474,7 @@ def harden_main(args: argparse.Namespace) -> int:
 
 def apply_with_tests(outcome: Outcome, settings: Settings) -> list[str]:
     """Write the verified fixes and their regression tests into the working tree."""
-    messages = refine.apply_fixes(outcome, settings)
+    messages = apply_fixes(outcome, settings)
     repo = settings.repo
     fixes = [f for f in outcome.fixes if f.verified and f.source in _text(repo / f.path)]
     paths = gitops.git(repo, "ls-files", "-z").split("\0")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -47,6 +48,35 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def sha256_of(path: Path) -> str:
+    """The hex SHA-256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def replace_if_unchanged(path: Path, expected_sha256: str, text: str) -> bool:
+    """Atomically write text over path only if its bytes still hash to expected_sha256.
+
+    The check is repeated right before the rename, so an edit saved while the new text was
+    being written is kept (False is returned and nothing is written). The file keeps its mode.
+    """
+    if sha256_of(path) != expected_sha256:
+        return False
+    mode = stat.S_IMODE(path.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.chmod(tmp, mode)
+        if sha256_of(path) != expected_sha256:
+            Path(tmp).unlink()
+            return False
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
 
 
 def read_json_object(path: Path, what: str, hint: str = "") -> dict[str, Any]:

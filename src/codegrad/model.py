@@ -230,6 +230,7 @@ class Fix:
     calls: int = 0
     stop_reason: str = ""
     tests: str | None = None  # regression tests proving the fix, as pytest source
+    file_sha256: str | None = None  # the reviewed file the fix was made for; --apply checks it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -247,6 +248,7 @@ class Fix:
             "calls": self.calls,
             "stop_reason": self.stop_reason,
             "tests": self.tests,
+            "file_sha256": self.file_sha256,
         }
 
 
@@ -261,6 +263,8 @@ class Outcome:
     fixes: tuple[Fix, ...] = ()
     notes: tuple[str, ...] = ()  # run-level notes: budget hits, skipped files, ...
     seconds: float = 0.0
+    tree: str = "commit"  # what head is: "commit", "worktree" (files on disk) or "index" (staged)
+    nothing_checked: str | None = None  # why no function was checked, when none was
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from codegrad.diff import changes, gitops
+from codegrad.diff import changes, compare, empty
 from codegrad.errors import ExitCode
 from codegrad.model import (
     NO_LLM_NOTE,
@@ -32,27 +32,31 @@ def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
     progress = progress or Silent()
     started = time.monotonic()
     deadline = started + settings.budget_seconds
-    repo = settings.repo
-    head = gitops.resolve(repo, settings.head)
-    base = _base(settings, head)
-    progress.step(f"diff {base[:10]}..{head[:10]}")
-    diff_text = gitops.diff(repo, base, head)
     with tempfile.TemporaryDirectory(prefix="codegrad-") as tmp:
         tmp_path = Path(tmp)
-        head_root = gitops.export_tree(repo, head, tmp_path / "head")
-        base_root = gitops.export_tree(repo, base, tmp_path / "base")
+        trees = compare.compare(
+            settings.repo,
+            base=settings.base,
+            head=settings.head,
+            tree=settings.tree,
+            include=settings.include,
+            exclude=settings.exclude,
+            dest=tmp_path,
+        )
+        base, head, head_root, base_root = trees.base, trees.head, trees.head_root, trees.base_root
+        progress.step(f"diff {base[:10]}..{head[:10] if trees.tree == 'commit' else trees.tree}")
         scratch = tmp_path / "scratch"
         scratch.mkdir()
         targets, syntax = changes.changed_functions(
-            diff_text,
+            trees.diff,
             head_source=lambda p: _read(head_root, p),
             base_source=lambda p: _read(base_root, p),
             include=settings.include,
             exclude=settings.exclude,
         )
         progress.step(f"{len(targets)} changed function(s)")
-        workspace = Workspace(head_root=head_root, base_root=base_root, repo_root=repo)
-        evidence, notes = engine.verify(
+        workspace = Workspace(head_root=head_root, base_root=base_root, repo_root=settings.repo)
+        evidence, broken = engine.verify(
             targets,
             settings=settings,
             workspace=workspace,
@@ -60,6 +64,7 @@ def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
             deadline=deadline,
             progress=progress,
         )
+        notes = [*trees.notes, *broken]
         evidence = Evidence(
             targets=evidence.targets, results=(_syntax_result(syntax), *evidence.results)
         )
@@ -93,16 +98,11 @@ def review(settings: Settings, *, progress: Progress | None = None) -> Outcome:
             *notes,
         ),  # settings' own notes first (e.g. the config the PR changed)
         seconds=time.monotonic() - started,
+        tree=trees.tree,
+        nothing_checked=None
+        if targets or syntax
+        else empty.nothing_checked(trees.diff, settings.include, settings.exclude),
     )
-
-
-def _base(settings: Settings, head: str) -> str:
-    """Like a pull request's diff: from the merge-base of base and head, not from base's tip."""
-    repo = settings.repo
-    if not settings.base:
-        return gitops.default_base(repo, head)
-    given = gitops.resolve(repo, settings.base)
-    return gitops.merge_base(repo, given, head) or given
 
 
 def _syntax_result(findings: tuple[Finding, ...] | list[Finding]) -> CheckResult:

@@ -19,7 +19,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-FORMATS = ("markdown", "json", "sarif")
+# auto: terminal when stdout is a terminal, markdown otherwise (decided where stdout is known)
+FORMATS = ("auto", "terminal", "markdown", "json", "sarif")
+TREES = ("commit", "worktree", "index")  # what a review's head is: see codegrad.diff.worktree
 FAIL_LEVELS = ("note", "warning", "error", "never")
 # The one list of checks (cheap first), with what each one looks at; the engine, the config
 # validation and the SARIF rules all read it.
@@ -64,7 +66,10 @@ class Settings:
     repo: Path = Path(".")
     base: str | None = None
     head: str = "HEAD"
-    format: str = "markdown"
+    tree: str = (
+        "commit"  # head is a commit; "worktree"/"index": the files on disk / the staged ones
+    )
+    format: str = "auto"
     output: Path | None = None
     fail_on: str = "error"
     include: tuple[str, ...] = ("**/*.py", "*.py")
@@ -212,6 +217,8 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         ) from None
     if name == "format" and text not in FORMATS:
         raise UsageError(f"{where}: bad format {text!r}; choose from {', '.join(FORMATS)}")
+    if name == "tree" and text not in TREES:
+        raise UsageError(f"{where}: bad tree {text!r}; choose from {', '.join(TREES)}")
     if name == "fail_on" and text not in FAIL_LEVELS:
         raise UsageError(f"{where}: bad fail level {text!r}; choose from {', '.join(FAIL_LEVELS)}")
     if name == "llm_base_url" and text.strip():

@@ -211,8 +211,6 @@ def test_works_from_a_subdirectory(repo: GitRepo) -> None:
     sha = repo.sha()
     assert gitops.read_file(sub, sha, "pkg/mod.py") == "def f():\n    return 1\n"
     assert gitops.toplevel(sub) == repo.path.resolve()
-    (sub / "mod.py").write_text("changed\n")
-    assert gitops.changed_paths_dirty(sub, ["pkg/mod.py"]) == ["pkg/mod.py"]
 
 
 # ---------------------------------------------------------------- export_tree
@@ -261,24 +259,6 @@ def test_export_tree_of_an_older_commit_and_speed(repo: GitRepo, tmp_path: Path)
 
 
 # ---------------------------------------------------------------- dirty paths, ancestry, branch
-
-
-def test_changed_paths_dirty(repo: GitRepo) -> None:
-    repo.write("clean.py", "C = 1\n")
-    repo.write("[weird]*.py", "W = 1\n")
-    repo.write("staged.py", "S = 1\n")
-    repo.commit("more")
-    repo.write("pkg/mod.py", "changed\n")
-    repo.write("staged.py", "S = 2\n")
-    repo.git("add", "staged.py")
-    repo.write("new.py", "N = 1\n")
-    asked = ["clean.py", "pkg/mod.py", "staged.py", "new.py", "[weird]*.py", "missing.py"]
-    before = snapshot(repo)
-    assert gitops.changed_paths_dirty(repo.path, asked) == ["pkg/mod.py", "staged.py", "new.py"]
-    assert snapshot(repo) == before
-    repo.write("[weird]*.py", "W = 2\n")
-    assert gitops.changed_paths_dirty(repo.path, ["[weird]*.py", "clean.py"]) == ["[weird]*.py"]
-    assert gitops.changed_paths_dirty(repo.path, []) == []
 
 
 def test_is_ancestor_head_branch_and_merge_base(repo: GitRepo) -> None:

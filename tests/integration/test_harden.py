@@ -566,10 +566,12 @@ def test_apply_writes_the_fixes_and_their_tests_into_the_working_tree(
 
     lines = apply_with_tests(fixed.outcome, Settings(repo=clone.path, fix=True, apply=True))
 
-    assert (
-        "not applied to pkg/words.py: it has uncommitted changes; commit or stash them first"
-        in lines
+    assert (  # harden verified the committed file; the local edit is newer: left alone
+        "not applied to pkg/words.py: it changed after it was reviewed (the fix was verified on"
+        " the earlier version; your edits are left as they are); run codegrad review --fix"
+        " --apply again" in lines
     )
+    assert (clone.path / "pkg/words.py").read_text() == WORDS + "\n# a local edit\n"
     assert "applied the verified fix for last_item to pkg/items.py" in lines
     assert "wrote regression tests to tests/test_items_codegrad.py" in lines
     assert not any(

@@ -149,8 +149,15 @@ def test_rate_limit_then_success(repo: GitRepo, fake_openai: FakeOpenAI) -> None
     assert fix.calls == 2
 
 
-def run_cli(repo: GitRepo, fake: FakeOpenAI, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": KEY, "HOME": str(repo.path.parent)}
+def run_cli(
+    repo: GitRepo, fake: FakeOpenAI, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "OPENAI_API_KEY": KEY,
+        "HOME": str(repo.path.parent),
+        **(env or {}),
+    }
     return subprocess.run(
         [
             sys.executable,
@@ -204,13 +211,32 @@ def test_cli_apply_writes_verified_fix_and_json_lists_it(
     assert KEY not in proc.stdout + proc.stderr
 
 
-def test_cli_apply_refuses_a_file_with_local_edits(repo: GitRepo, fake_openai: FakeOpenAI) -> None:
+def test_cli_apply_writes_the_fix_on_top_of_uncommitted_edits(
+    repo: GitRepo, fake_openai: FakeOpenAI
+) -> None:
     fake_openai.enqueue(CRITIC)
     fake_openai.enqueue(GOOD)
     edited = HEAD + "\n# my local work in progress\n"
     (repo.path / "mathx.py").write_text(edited)
-    proc = run_cli(repo, fake_openai, "--apply")
-    assert "uncommitted changes" in proc.stderr
+    proc = run_cli(repo, fake_openai, "--apply")  # no CI variables: the working tree is reviewed
+    assert json.loads(proc.stdout)["tree"] == "worktree"
+    assert "applied the verified fix for clamp to mathx.py" in proc.stderr
+    text = (repo.path / "mathx.py").read_text()
+    assert "max(low, min(value, high))" in text  # the fix
+    assert text.endswith("\n# my local work in progress\n")  # the user's edit, kept
+    assert text == edited.replace("min(low, max(value, high))", "max(low, min(value, high))")
+
+
+def test_cli_apply_in_ci_reviews_the_commit_and_leaves_a_differing_file_alone(
+    repo: GitRepo, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.enqueue(CRITIC)
+    fake_openai.enqueue(GOOD)
+    edited = HEAD + "\n# my local work in progress\n"
+    (repo.path / "mathx.py").write_text(edited)
+    proc = run_cli(repo, fake_openai, "--apply", env={"CI": "true"})
+    assert json.loads(proc.stdout)["tree"] == "commit"
+    assert "not applied to mathx.py: it changed after it was reviewed" in proc.stderr
     assert (repo.path / "mathx.py").read_text() == edited  # nothing lost
 
 

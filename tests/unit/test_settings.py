@@ -18,7 +18,7 @@ def write_pyproject(tmp_path: Path, body: str) -> Path:
 
 def test_defaults_without_config(tmp_path: Path) -> None:
     s = build(tmp_path, {}, env={})
-    assert s.fail_on == "error" and s.format == "markdown" and s.test_command == "python -m pytest"
+    assert s.fail_on == "error" and s.format == "auto" and s.test_command == "python -m pytest"
     assert "docstrings" in s.checks and "llm-checks" not in s.checks
     assert not s.llm_configured
 

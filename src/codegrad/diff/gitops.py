@@ -98,10 +98,13 @@ def run(
     return proc
 
 
-def git(repo: Path, *args: str, input: str | None = None) -> str:
-    """Run `git <args>` in repo and return stdout as text (undecodable bytes kept as surrogates)."""
+def git(repo: Path, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> str:
+    """Run `git <args>` in repo and return stdout as text (undecodable bytes kept as surrogates).
+
+    env adds variables (a temporary index, extra object stores) to the scrubbed environment.
+    """
     data = input.encode("utf-8", "surrogateescape") if input is not None else None
-    return run(repo, args, input=data).stdout.decode("utf-8", "surrogateescape")
+    return run(repo, args, input=data, env=env).stdout.decode("utf-8", "surrogateescape")
 
 
 def _try_rev(repo: Path, spec: str) -> str | None:
@@ -121,6 +124,11 @@ def resolve(repo: Path, ref: str) -> str:
             f" (in CI, fetch it first, e.g. `git fetch origin {ref}`, or check out with fetch-depth: 0)"
         )
     return sha
+
+
+def commit_or_none(repo: Path, ref: str) -> str | None:
+    """The full sha of the commit ref names, or None (an unborn HEAD, a missing branch)."""
+    return _try_rev(repo, f"{ref}^{{commit}}")
 
 
 def merge_base(repo: Path, a: str, b: str) -> str | None:
@@ -172,32 +180,59 @@ def _default_branch_refs(repo: Path) -> list[str]:
     return list(dict.fromkeys(refs))
 
 
+def short_ref(ref: str) -> str:
+    """refs/remotes/origin/main -> origin/main, refs/heads/main -> main."""
+    for prefix in ("refs/remotes/", "refs/heads/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
+
+
+def default_branch_tips(repo: Path) -> list[tuple[str, str]]:
+    """(short name, tip sha) of the default-branch candidates that exist, best first."""
+    tips: list[tuple[str, str]] = []
+    for ref in _default_branch_refs(repo):
+        tip = _try_rev(repo, f"{ref}^{{commit}}")
+        if tip is not None:
+            tips.append((short_ref(ref), tip))
+    return tips
+
+
+CANDIDATES = "origin/HEAD, origin/main, origin/master, main or master"
+_CI_HINT = " (in CI, check out with fetch-depth: 0 so the base branch is present)"
+
+
 def default_base(repo: Path, head: str) -> str:
     """The merge-base of head with the default branch; head~1 when head is on that branch."""
     head_sha = resolve(repo, head)
-    for ref in _default_branch_refs(repo):
-        tip = _try_rev(repo, f"{ref}^{{commit}}")
-        if tip is None:
-            continue
+    tips = default_branch_tips(repo)
+    why_not: list[str] = []
+    for name, tip in tips:
         base = merge_base(repo, head_sha, tip)
         if base is None:
+            why_not.append(f"{name} shares no history with it")
             continue
         if base == head_sha:  # head is the branch tip (or behind it): review head's own commit
             parent = _try_rev(repo, f"{head_sha}^1")
             if parent is None:
+                why_not.append(
+                    f"it is on {name} (its tip or an ancestor) and is a root commit, so there is"
+                    " no earlier commit to compare it with"
+                )
                 continue
             return parent
         return base
-    raise UsageError(
-        f"cannot find a base for {head!r}: no origin/HEAD, origin/main, origin/master, main or master"
-        " shares history with it (or it is a root commit); pass --base <ref>"
-        " (in CI, check out with fetch-depth: 0 so the base branch is present)"
-    )
+    if not tips:
+        cause = f"no default branch to compare with: none of {CANDIDATES} exists in this repository"
+    else:
+        cause = "; ".join(dict.fromkeys(why_not))
+    raise UsageError(f"cannot find a base for {head!r}: {cause}; pass --base <ref>{_CI_HINT}")
 
 
-def diff(repo: Path, base: str, head: str) -> str:
-    """The unified diff from base to head (commits, not the working tree), renames detected."""
-    return git(repo, "diff", *_DIFF_OPTIONS, "--end-of-options", base, head, "--")
+def diff(repo: Path, base: str, head: str, *, env: dict[str, str] | None = None) -> str:
+    """The unified diff from base to head (commits or trees; env may name extra object stores)."""
+    args = ["diff", *_DIFF_OPTIONS, "--end-of-options", base, head, "--"]
+    return run(repo, args, env=env).stdout.decode("utf-8", "surrogateescape")
 
 
 def read_file(repo: Path, sha: str, path: str) -> str | None:
@@ -211,39 +246,18 @@ def read_file(repo: Path, sha: str, path: str) -> str | None:
 
 def export_tree(repo: Path, sha: str, dest: Path) -> Path:
     """Write the tree of sha into dest (modes kept) without touching the repo's index, HEAD or files."""
-    commit = resolve(repo, sha)
+    return export_treeish(repo, resolve(repo, sha), dest)
+
+
+def export_treeish(
+    repo: Path, treeish: str, dest: Path, *, env: dict[str, str] | None = None
+) -> Path:
+    """Write a commit's or tree's files into dest through a temporary index (env: object stores)."""
     dest = Path(dest).resolve()
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="codegrad-index-") as tmp:
-        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        index_env = {**(env or {}), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         tree = ["--work-tree", str(dest), "-c", "core.sparseCheckout=false"]
-        run(repo, [*tree, "read-tree", commit], env=env)
-        run(repo, [*tree, "checkout-index", "--all", "--force"], env=env)
+        run(repo, [*tree, "read-tree", "--end-of-options", treeish], env=index_env)
+        run(repo, [*tree, "checkout-index", "--all", "--force"], env=index_env)
     return dest
-
-
-def changed_paths_dirty(repo: Path, paths: Sequence[str]) -> list[str]:
-    """Those of paths (repo-relative) with staged, unstaged or untracked changes in the working tree."""
-    if not paths:
-        return []
-    out = run(
-        toplevel(repo),
-        [
-            "--literal-pathspecs",
-            "status",
-            "--porcelain=v1",
-            "-z",
-            "--untracked-files=all",
-            "--",
-            *paths,
-        ],
-    ).stdout.decode("utf-8", "surrogateescape")
-    dirty: set[str] = set()
-    fields = iter(out.split("\0"))
-    for entry in fields:
-        if len(entry) < 4:
-            continue
-        dirty.add(entry[3:])
-        if entry[0] in "RC":  # renames and copies carry the original path in the next field
-            dirty.add(next(fields, ""))
-    return [p for p in paths if p in dirty]

@@ -78,3 +78,24 @@ def _proposed(repo: Path, sha: str, relative: str) -> Any:
         return parse_config(text, relative)
     except UsageError:
         return ("unparsable", text)
+
+
+def noting_working_tree(repo: Path, trusted: Config, *, config: str | None = None) -> Config:
+    """For a review of the working tree or index: also say when the file on disk holds another
+    table than the one used (an uncommitted settings edit takes effect once it is merged too)."""
+    relative = _in_repo(repo, config)
+    if relative is None or any("edits the [tool.codegrad] settings" in n for n in trusted.notes):
+        return trusted
+    path = gitops.toplevel(repo) / relative
+    text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+    try:
+        on_disk: Any = {} if text is None else parse_config(text, relative)
+    except UsageError:
+        on_disk = ("unparsable", text)
+    if on_disk == dict(trusted.table):
+        return trusted
+    note = (
+        f"your uncommitted changes edit the [tool.codegrad] settings in {relative}; the review "
+        f"used the base commit's ({trusted.where}), the new ones take effect once merged"
+    )
+    return Config(trusted.table, trusted.where, (*trusted.notes, note))

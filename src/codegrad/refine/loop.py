@@ -14,8 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codegrad import funcsource, gradient
-from codegrad.diff import changes, gitops
-from codegrad.fileio import write_atomic
+from codegrad.diff import changes
 from codegrad.llm import prompts
 from codegrad.llm.budget import BudgetExceeded, MeteredLLM, Usage
 from codegrad.llm.build import build_client, metered
@@ -27,7 +26,6 @@ from codegrad.model import (
     Finding,
     Fix,
     Loss,
-    Outcome,
     Target,
     Workspace,
 )
@@ -535,7 +533,8 @@ def refine_all(
                 f"refinement stopped, {outage.KEEPS}"
             )
             break
-        fixes.append(fix)
+        digest = hashlib.sha256((workspace.head_root / target.path).read_bytes()).hexdigest()
+        fixes.append(replace(fix, file_sha256=digest))  # the version --apply needs
         notes.extend(
             f"refused a candidate fix for {target.key}: {why}" for why in dict.fromkeys(refused)
         )
@@ -552,34 +551,3 @@ def refine_all(
 def _to_refine(evidence: Evidence, target: Target) -> list[Finding]:
     """The findings refinement works on: warning level and above."""
     return [f for f in evidence.for_target(target) if f.level.rank >= 2]
-
-
-def apply_fixes(outcome: Outcome, settings: Settings) -> list[str]:
-    """Write verified fixes into the user's working tree (never commits; skips files with local edits)."""
-    messages: list[str] = []
-    verified = [f for f in outcome.fixes if f.verified]
-    if verified and outcome.head != gitops.resolve(settings.repo, "HEAD"):
-        return [
-            f"not applied: the fixes are for {outcome.head[:10]}, but the working tree is at HEAD; "
-            "check out that revision first, or review with --head HEAD"
-        ]
-    dirty = set(gitops.changed_paths_dirty(settings.repo, sorted({f.path for f in verified})))
-    for fix in verified:
-        if fix.path in dirty:
-            messages.append(
-                f"not applied to {fix.path}: it has uncommitted changes; commit or stash them first"
-            )
-            continue
-        path = settings.repo / fix.path
-        current = path.read_text(encoding="utf-8")
-        target = next(
-            (t for t in changes.all_functions(fix.path, current) if t.qualname == fix.function),
-            None,
-        )
-        if target is None:
-            messages.append(f"not applied: {fix.function} not found in {fix.path}")
-            continue
-        new_text = patch.splice(current, target, fix.source)
-        write_atomic(path, new_text)
-        messages.append(f"applied the verified fix for {fix.function} to {fix.path}")
-    return messages

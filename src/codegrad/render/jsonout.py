@@ -43,6 +43,8 @@ def to_dict(outcome: Outcome) -> dict[str, Any]:
         "tool_version": codegrad.__version__,
         "base": outcome.base,
         "head": outcome.head,
+        "tree": outcome.tree,
+        "nothing_checked": outcome.nothing_checked,
         "summary": summary(outcome),
         "targets": [_target_dict(r, known) for r in gradient.per_function(outcome)],
         "checks": [_check_dict(r) for r in sorted(outcome.evidence.results, key=lambda r: r.check)],
@@ -60,7 +62,9 @@ def summary(outcome: Outcome) -> dict[str, Any]:
     total = gradient.loss(findings)
     flagged = {(f.path, f.function) for f in findings}
     return {
-        "verdict": gradient.verdict(findings),
+        "verdict": "nothing-checked"
+        if outcome.nothing_checked and not findings
+        else gradient.verdict(findings),
         "findings": len(findings),
         "by_severity": gradient.counts_by_severity(findings),
         "by_kind": dict(sorted(total.by_kind.items())),
@@ -134,6 +138,8 @@ def from_dict(data: Mapping[str, Any]) -> Outcome:
         fixes=fixes,
         notes=tuple(str(n) for n in _list(data, "notes")),
         seconds=float(summary_data.get("seconds", 0.0)),
+        tree=str(data.get("tree") or "commit"),
+        nothing_checked=data.get("nothing_checked"),
     )
 
 
@@ -243,4 +249,5 @@ def _fix(data: Mapping[str, Any], where: str) -> Fix:
         calls=int(data.get("calls", 0)),
         stop_reason=str(data.get("stop_reason", "")),
         tests=data.get("tests"),
+        file_sha256=data.get("file_sha256"),
     )

@@ -1,4 +1,4 @@
-"""The markdown report (GitHub-flavoured, also the terminal default): verdict, gradients, fixes."""
+"""The markdown report (GitHub-flavoured; the default when stdout is not a terminal): verdict, gradients, fixes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from codegrad import gradient, markup
 from codegrad.gradient import FunctionReport, inline_code, plural
 from codegrad.model import Finding, Fix, Kind, Outcome
+from codegrad.render.scope import compared, unverified
 
 DETAIL_LIMIT = 1000  # characters kept of one value inside the collapsible findings
 
@@ -38,15 +39,10 @@ def _header(outcome: Outcome, reports: Sequence[FunctionReport]) -> str:
     if findings:
         title = ", ".join(plural(n, sev) for sev, n in counts.items() if n)
     else:
-        title = "no findings"
+        title = "nothing checked" if outcome.nothing_checked else "no findings"
     flagged = sum(1 for r in reports if r.findings)
-    scope = (
-        f"{inline_code(_short(outcome.base))}..{inline_code(_short(outcome.head))}"
-        if outcome.base
-        else f"the whole repository at {inline_code(_short(outcome.head))}"
-    )
     facts = [
-        f"{plural(len(outcome.targets), 'function')} checked in {scope}",
+        f"{plural(len(outcome.targets), 'function')} checked in {compared(outcome, inline_code)}",
         f"{outcome.seconds:.1f} s",
         f"loss {gradient.loss(findings).total:.2f}",
     ]
@@ -54,8 +50,13 @@ def _header(outcome: Outcome, reports: Sequence[FunctionReport]) -> str:
         verified = sum(1 for x in outcome.fixes if x.verified)
         facts.append(f"{plural(len(outcome.fixes), 'fix', 'fixes')} ({verified} verified)")
     lines = [f"## codegrad: {title}", "", " · ".join(facts)]
+    missed = unverified(outcome)
+    if missed:
+        names = ", ".join(inline_code(k) for k in missed)
+        lines += ["", f"Not verified by any check (their reasons are in the notes): {names}."]
     if not findings:
-        lines += ["", gradient.CLEAN]
+        why = outcome.nothing_checked
+        lines += ["", f"Nothing was checked: {_escape(why)}." if why else gradient.CLEAN]
         return "\n".join(lines)
     lines += ["", f"{flagged} of {plural(len(reports), 'function')} with findings:", ""]
     lines += _table(
@@ -74,11 +75,9 @@ def _header(outcome: Outcome, reports: Sequence[FunctionReport]) -> str:
     return "\n".join(lines)
 
 
-def _short(rev: str | None) -> str:
-    """A commit id shortened to 7 characters; symbolic refs unchanged."""
-    if rev and re.fullmatch(r"[0-9a-f]{8,64}", rev):
-        return rev[:7]
-    return rev or "?"
+def _escape(text: str) -> str:
+    """Plain text that markdown shows as written (paths from the change may hold markup)."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~@])", r"\\\1", gradient.one_line(text))
 
 
 def _table(head: list[str], rows: Iterable[list[str]], right: tuple[int, ...] = ()) -> list[str]:

@@ -84,8 +84,10 @@ def to_dict(outcome: Outcome, *, repo_root_uri: str | None = None) -> dict[str, 
         },
         "invocations": [_invocation(outcome, dropped=len(ordered) - len(kept))],
         "results": results,
-        "properties": {"base": outcome.base, "head": outcome.head},
+        "properties": {"base": outcome.base, "head": outcome.head, "tree": outcome.tree},
     }
+    if outcome.nothing_checked:
+        run["properties"]["nothingChecked"] = outcome.nothing_checked
     if repo_root_uri:
         root = repo_root_uri if repo_root_uri.endswith("/") else f"{repo_root_uri}/"
         run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": root}}

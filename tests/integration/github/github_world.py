@@ -218,6 +218,7 @@ class World:
         def review(settings: Any) -> Outcome:
             seen.append(settings)
             assert settings.base == self.base and settings.head == self.head
+            assert settings.tree == "commit"  # the action reviews the pushed commit, never files
             return outcome
 
         def connect(number: int) -> PullRequestAPI:
