@@ -234,8 +234,9 @@ def markdown(records: Sequence[Mapping[str, Any]], meta: Mapping[str, Any]) -> s
         lines.append("None.")
     lines += ["", "## Every PR", ""]
     lines += [
-        "| PR | commit | functions | findings e/w/n | detected w+ / any | by | review s | pytest s | ratio |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| PR | commit | functions | findings e/w/n | by check | detected w+ / any | by | review s "
+        "| pytest s | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in records:
         s = score_unit(r)
@@ -243,7 +244,8 @@ def markdown(records: Sequence[Mapping[str, Any]], meta: Mapping[str, Any]) -> s
         det = f"{_yes(s.get('detected_warning', False))} / {_yes(s.get('detected_any', False))}"
         lines.append(
             f"| {r['unit']} | `{r['commit'][:10]}` | {len(r.get('review', {}).get('targets', []))} "
-            f"| {_fmt_levels(s)} | {det} | {', '.join(s.get('detecting_checks', [])) or '–'} "
+            f"| {_fmt_levels(s)} | {_by_check(s)} | {det} "
+            f"| {', '.join(s.get('detecting_checks', [])) or '–'} "
             f"| {_seconds(r.get('review', {}).get('seconds', []))} "
             f"| {_seconds(r.get('pytest', {}).get('seconds', []))} "
             f"| {f'{ratio:.2f}' if ratio is not None else '–'} |"
@@ -265,6 +267,15 @@ def markdown(records: Sequence[Mapping[str, Any]], meta: Mapping[str, Any]) -> s
             )
         )
     return "\n".join(lines) + "\n"
+
+
+def _by_check(score: Mapping[str, Any]) -> str:
+    """`differential 1e, project-tests 2w`: findings per check and severity."""
+    parts = [
+        f"{key.split('/')[0]} {n}{key.split('/')[1][:1]}"
+        for key, n in score.get("by_check", {}).items()
+    ]
+    return ", ".join(parts) or "–"
 
 
 def _cell(text: Any) -> str:
