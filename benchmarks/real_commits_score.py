@@ -187,7 +187,8 @@ def markdown(records: Sequence[Mapping[str, Any]], meta: Mapping[str, Any]) -> s
         "",
         "Detected = a finding caused by the change on a function it touched (not pre-existing, not a "
         "check that failed to run); flagged = any finding at that level. "
-        "Own checks = every check but `project-tests`.",
+        "Own checks = every check but `project-tests`. On correct commits the same columns count "
+        "false alarms (warning+) and notes (any level).",
         "",
         "| setting | PRs | detected warning+ | detected any level | own checks warning+ "
         "| own checks any level | flagged warning+ | project's pytest fails on head |",
