@@ -457,3 +457,80 @@ def test_a_changed_result_object_is_reported_without_addresses_and_reproduced(
         assert on_base.returncode == 0, on_base.stdout + on_base.stderr
         on_head = run_pytest(finding.reproducer, tmp_path / "head")
         assert on_head.returncode == 1 and "1 failed" in on_head.stdout, on_head.stdout
+
+
+def test_a_list_argument_of_an_example_is_also_passed_as_a_one_shot_iterator(
+    tmp_path: Path,
+) -> None:
+    # `len(element)` after `tuple(element)` breaks only on an iterator (more-itertools cf186b5)
+    body = '''
+        def index_of(element, *pools):
+            """
+            >>> index_of([2, 1], range(3), range(2))
+            5
+            """
+            elements = tuple(element)
+            if len({check}) != len(pools):
+                raise ValueError("element is not a product of pools")
+            index = 0
+            for elem, pool in zip(elements, pools):
+                index = index * len(pool) + list(pool).index(elem)
+            return index
+        '''
+    result = run_check(tmp_path, body.format(check="elements"), body.format(check="element"))
+    finding = one(result)
+    assert finding.kind is Kind.CRASH
+    assert finding.input == "index_of(iter([2, 1]), [0, 1, 2], [0, 1])"  # range(3) as its list
+    assert "has no len()" in finding.actual and finding.expected == "returned 5"
+    # derived from an example, not the example itself: a warning, not an error
+    assert finding.level is Severity.WARNING
+    assert finding.reproduces
+
+
+def test_a_difference_where_base_returned_is_preferred_to_a_smaller_changed_rejection(
+    tmp_path: Path,
+) -> None:
+    # the smallest differing input is a changed rejection (n < 0); the one that matters is n == 5
+    result = run_check(
+        tmp_path,
+        """
+        def level(n: int) -> str:
+            if n < 0:
+                raise ValueError("negative")
+            return "high" if n > 5 else "low"
+        """,
+        """
+        def level(n: int) -> str:
+            if n < 0:
+                raise ValueError("below zero")
+            return "high" if n >= 5 else "low"
+        """,
+    )
+    finding = one(result)
+    assert finding.input == "level(5)"
+    assert finding.expected == "returned 'low'" and finding.actual == "returned 'high'"
+
+
+def test_a_reverted_boundary_is_found_from_the_constant_base_had(tmp_path: Path) -> None:
+    # the fix's `endswith('ss')` exists only on base's side of the diff (boltons 1e61524)
+    result = run_check(
+        tmp_path,
+        """
+        def singular(word: str) -> str:
+            if len(word) < 3 or not word.endswith("s"):
+                return word
+            if word.endswith("ss"):
+                return word
+            return word[:-1]
+        """,
+        """
+        def singular(word: str) -> str:
+            if len(word) < 3 or not word.endswith("s"):
+                return word
+            return word[:-1]
+        """,
+    )
+    finding = one(result)
+    assert finding.kind is Kind.BEHAVIOUR_CHANGE
+    word = finding.input.removeprefix("singular(").removesuffix(")")
+    assert word.endswith("ss'") and finding.expected == f"returned {word}"

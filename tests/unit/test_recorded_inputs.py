@@ -7,8 +7,11 @@ import textwrap
 from dataclasses import replace
 from typing import Any
 
+from hypothesis import find
+
 from codegrad.diff.changes import all_functions
 from codegrad.model import Finding, Kind, Severity, Target
+from codegrad.runners import hypo
 from codegrad.verify import recorded_reproducer, reprocheck, reproducer
 from codegrad.verify.checks import recorded, recorded_findings
 from codegrad.verify.inputs import recorded_calls, strategies, widening
@@ -141,9 +144,57 @@ def test_the_diffs_constants_and_their_neighbours_are_boundaries() -> None:
     )
     assert widening.changed_constants(func) == [10, "big"]
     assert widening.boundary_values("int", [10, "big"]) == [0, 1, -1, 9, 10, 11]
-    assert widening.boundary_values("str", [10, "big"]) == ["", " ", "big"]
+    # a string constant also inside a longer word: `endswith("ss")` asks about "xss"
+    assert widening.boundary_values("str", [10, "big"]) == ["", " ", "big", "xbig", "bigx"]
     assert widening.boundary_values("list", []) == [[]]
     assert widening.boundary_values(None, [10]) == []
+
+
+def test_constants_on_the_lines_a_change_removed_are_boundaries_too() -> None:
+    # a revert of a fix: the boundary ('ss') is only on base's side of the diff
+    func = target(
+        """
+        def singular(word):
+            if word.endswith("s"):
+                return word[:-1]
+            return word
+        """,
+        changed=(3,),
+        base="""
+        def singular(word):
+            if word.endswith("ss"):
+                return word
+            if word.endswith("s"):
+                return word[:-1]
+            return word
+        """,
+    )
+    assert widening.changed_constants(func) == ["s", "ss"]
+
+
+def test_example_results_and_one_shot_iterators_widen_the_comparison() -> None:
+    func = target(
+        """
+        def first_two(items):
+            \"\"\"
+            >>> first_two([3, 4, 5])
+            [3, 4]
+            >>> first_two(range(3))
+            [0, 1]
+            \"\"\"
+            items = tuple(items)
+            return list(items[:2])
+        """,
+        changed=(7,),
+    )
+    plan = strategies.plan(func)
+    assert isinstance(plan, strategies.ArgPlan)
+    # `range(3)` is a value too (written as its list)
+    assert [e.args for e in plan.examples] == [("[3, 4, 5]",), ("[0, 1, 2]",)]
+    wide = widening.for_comparison(plan, func, drop_first=False).params[0].wide
+    one_shot = find(hypo.strategy(wide), lambda d: isinstance(d, type(iter([]))))
+    assert list(one_shot) == []  # one-shot iterators are drawn (the minimal one is empty)
+    assert "[3, 4]" in wide and "[0, 1]" in wide  # the examples' results fed back in
 
 
 def test_a_none_default_is_varied_for_the_comparison() -> None:

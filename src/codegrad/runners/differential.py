@@ -62,11 +62,18 @@ class Compare:
         return Difference(args, kwargs, base, head)
 
 
+# where an input is the docstring's own call (a difference there is an error); the inputs derived
+# from one (permuted, an iterator in place of a list) are not documented
+BASE_EXAMPLE = "a docstring example of base"  # one the change removed from the docstring
+DOCUMENTED = ("a docstring example", BASE_EXAMPLE)
+
+
 def explicit_inputs(target: dict[str, Any]) -> list[tuple[list[Any], dict[str, Any], str]]:
     """Docstring examples, then their positional arguments permuted (realistic inputs for
-    functions whose parameters play symmetric roles; base rejects the ones out of domain)."""
+    functions whose parameters play symmetric roles; base rejects the ones out of domain), then with
+    one list or tuple argument passed as a one-shot iterator."""
     out = [
-        (args, kwargs, "a docstring example of base" if raw.get("base") else "a docstring example")
+        (args, kwargs, BASE_EXAMPLE if raw.get("base") else "a docstring example")
         for raw in target.get("examples", [])
         for args, kwargs in hypo.example_inputs([raw])
     ]
@@ -80,21 +87,57 @@ def explicit_inputs(target: dict[str, Any]) -> list[tuple[list[Any], dict[str, A
             if (permuted, kwargs) not in seen:
                 seen.append((permuted, kwargs))
                 out.append((permuted, kwargs, "a docstring example with its arguments permuted"))
+    for args, kwargs in examples:
+        for i, arg in enumerate(args):
+            if isinstance(arg, (list, tuple)):
+                one_shot = [*args[:i], iter(arg), *args[i + 1 :]]
+                out.append((one_shot, kwargs, "a docstring example with an iterator argument"))
     return out
+
+
+def strength(difference: Difference) -> int:
+    """How much a difference says: 2 when head fails where base returned, 1 when both return
+    different values, 0 when base raised (a changed rejection says the least)."""
+    if not difference.base.ok:
+        return 0
+    return 2 if not difference.head.ok else 1
 
 
 def _search(
     compare: Compare, spec: dict[str, Any], target: dict[str, Any], budget: hypo.Budget
 ) -> tuple[Difference | None, str]:
-    """The minimal differing input (explicit inputs first) and where it came from."""
+    """The minimal differing input (explicit inputs first) and where it came from. A difference
+    where base returned a value is looked for first; only when there is none is the minimal one
+    where base raised searched for (shrinking would otherwise prefer it, being smaller)."""
+    weak: tuple[Difference, str] | None = None
     for args, kwargs, source in explicit_inputs(target):
         budget.calls += 1
         verdict = compare.differ(args, kwargs)
         if isinstance(verdict, Difference):
-            return verdict, source
-        if verdict is False:
+            if strength(verdict) > 0:
+                return verdict, source
+            weak = weak or (verdict, source)
+        elif verdict is False:
             budget.out_of_domain += 1
+    seen_weak = _generated(compare, spec, target, budget, least=1)
+    if isinstance(seen_weak, Difference):
+        return seen_weak, "a generated input"
+    if weak is not None:
+        return weak
+    if seen_weak and not budget.partial:
+        found = _generated(compare, spec, target, budget, least=0)
+        if isinstance(found, Difference):
+            return found, "a generated input"
+    return None, "a generated input"
+
+
+def _generated(
+    compare: Compare, spec: dict[str, Any], target: dict[str, Any], budget: hypo.Budget, least: int
+) -> Difference | bool:
+    """The minimal generated input with a difference of at least `least` strength, else whether a
+    weaker difference was seen."""
     found: list[Difference] = []
+    weaker: list[Difference] = []
 
     def body(args: list[Any], kwargs: dict[str, Any]) -> None:
         from hypothesis import target as steer
@@ -105,6 +148,9 @@ def _search(
             hypo.reject()
         steer(float(len(compare.hit)), label="changed lines executed")
         if isinstance(verdict, Difference):
+            if strength(verdict) < least:
+                weaker.append(verdict)
+                return
             found.append(verdict)
             raise hypo.Failed("behaviour-change")
 
@@ -112,7 +158,7 @@ def _search(
     hypo.drive(
         params, body, max_examples=int(spec["max_examples"]), seed=int(spec["seed"]), budget=budget
     )
-    return (found[-1] if found else None), "a generated input"
+    return found[-1] if found else bool(weaker)
 
 
 def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +195,7 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
                 if difference.head.error
                 else [],
                 "reproduces": isinstance(again, Difference),
-                "from_example": source != "a generated input",
+                "from_example": source in DOCUMENTED,
                 "source": source,
             }
         )

@@ -249,7 +249,13 @@ def call_text(label: str, args: list[Any], kwargs: dict[str, Any]) -> str:
     return f"{label}({', '.join(parts)})"
 
 
+_SEQUENCE_ITERATORS: tuple[type, ...] = (type(iter([])), type(iter(())))
+
+
 def _arg_repr(value: Any) -> str:
+    if type(value) in _SEQUENCE_ITERATORS:  # a generated one-shot iterator: the code that builds it
+        _, (items, *_), *state = value.__reduce__()
+        return f"iter({_arg_repr(list(items)[state[0] if state else 0 :])})"
     try:
         return values.without_addresses(repr(value))
     except Exception:  # noqa: BLE001 - a broken __repr__

@@ -45,6 +45,7 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
     replayer = Replayer(base, head, timeout, tracer)
     allowed = list(target.get("base_allowed", []))
     counts = {"calls": 0, "in_domain": 0, "reached": 0, "unreplayable": 0}
+    shown = 0  # differing calls that head's tests make: the change shows it means them
     reasons: dict[str, int] = {}
     differing: list[dict[str, Any]] = []
     for record in target.get("calls", []):
@@ -62,6 +63,7 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
         counts["reached"] += verdict.in_domain and verdict.reached
         if verdict.differs:
             differing.append(failure(replayer, target, record, verdict))
+            shown += record.get("side", "head") in ("head", "both")
     grown = grow.grow(replayer, spec, target, budget) if target.get("grow") else grow.Grown()
     replayed = _worst_first(differing)
     best = min((_rank(e) for e in replayed), default=99)
@@ -69,6 +71,7 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
         "status": "partial" if budget.partial else "ok",
         "failures": replayed + [e for e in grown.failures if _rank(e) < best],
         **counts,
+        "changed_in_head_tests": shown,
         "measurable": tracer.measurable,
         "grown": grown.stats,
         "unreplayable_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:3]),

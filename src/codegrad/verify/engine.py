@@ -11,6 +11,7 @@ from codegrad.errors import UsageError
 from codegrad.model import INTERNAL_NOTE, CheckResult, Evidence, Target, Workspace
 from codegrad.progress import Progress, Silent
 from codegrad.settings import Settings
+from codegrad.verify import intent
 from codegrad.verify.checks.base import Check, CheckContext
 from codegrad.verify.checks.differential import DifferentialCheck
 from codegrad.verify.checks.docstrings import DocstringsCheck
@@ -87,4 +88,4 @@ def verify(
     ctx = CheckContext(settings=settings, workspace=workspace, scratch=scratch, deadline=deadline)
     chosen = list(checks) if checks is not None else make_checks(settings.checks)
     results, notes = run_checks(chosen, targets, ctx, progress)
-    return Evidence(targets=tuple(targets), results=tuple(results)), notes
+    return intent.grade(Evidence(targets=tuple(targets), results=tuple(results))), notes

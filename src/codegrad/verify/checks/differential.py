@@ -119,6 +119,7 @@ def behaviour_finding(
             "head": head,
             "args": failure.get("args", {}),
             "from_example": failure.get("from_example"),
+            "source": failure.get("source"),
         },
     )
 

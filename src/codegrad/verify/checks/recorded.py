@@ -21,6 +21,10 @@ from codegrad.verify.inputs import recorded_calls, strategies, widening
 
 NOT_PYTEST = "the test command is not pytest: calls cannot be recorded"
 NO_TESTS = "no tests to record calls from"
+NO_CALLS = "no project test calls this function"
+NONE_REACHED = "none of "  # how the reason starts when no call reached the changed lines
+# per target: calls of head's tests whose result changed (a sign the change is intended)
+SHOWN_STAT = "changed_in_head_tests"
 
 
 def calls_json(
@@ -106,13 +110,13 @@ def target_spec(
 def _why_none(summary: dict[str, Any]) -> str:
     """Why a target has no recorded call, from the recorders' summaries."""
     if not summary:
-        return "no project test calls this function"
+        return NO_CALLS
     reasons = [s.get("why_not") for s in summary.values() if s.get("why_not")]
     if reasons:
         return f"cannot record its calls: {reasons[0]}"
     seen = sum(int(s.get("seen", 0)) for s in summary.values())
     if not seen:
-        return "no project test calls this function"
+        return NO_CALLS
     unrecordable: dict[str, int] = {}
     for s in summary.values():
         for reason, count in (s.get("unrecordable") or {}).items():
@@ -206,6 +210,7 @@ class RecordedCheck:
         findings: list[Finding] = []
         checked: list[str] = []
         totals = {"calls": 0, "in_domain": 0, "reached": 0, "grown_calls": 0, "grown_reached": 0}
+        shown: dict[str, int] = {}
         for key, target in by_key.items():
             result = batch.results.get(key)
             if key in batch.hung or result is None:
@@ -232,11 +237,13 @@ class RecordedCheck:
                 checked.append(key)
             else:
                 skipped[key] = (
-                    f"none of {result.get('calls', 0)} recorded call(s) ({result.get('in_domain', 0)} in "
+                    f"{NONE_REACHED}{result.get('calls', 0)} recorded call(s) ({result.get('in_domain', 0)} in "
                     f"the domain) and {grown.get('calls', 0)} grown one(s) reached the changed lines"
                 )
             findings += [recorded_finding(target, f) for f in result.get("failures", [])]
+            shown[key] = int(result.get(SHOWN_STAT, 0))
         stats.update(totals)
+        stats[SHOWN_STAT] = shown
         return findings, checked
 
     def _result(

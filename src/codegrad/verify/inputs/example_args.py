@@ -127,6 +127,13 @@ def parse_call(call: str, name: str, *, bare_names: bool = False) -> ExampleArgs
     return ExampleArgs(args, kwargs)
 
 
+# builtins whose call on literals is itself a value (examples write `range(10)`, `set('abc')`)
+_PURE_BUILTINS: dict[str, Any] = {
+    f.__name__: f for f in (range, list, tuple, set, frozenset, sorted, str, int, float, bool, dict)
+}
+_ITEMS_LIMIT = 1000  # items a pure call may build
+
+
 def _literal_source(node: ast.expr, bare_names: bool = False) -> str:
     if bare_names and isinstance(node, ast.Name) and node.id not in ("True", "False", "None"):
         return repr(node.id)
@@ -134,9 +141,44 @@ def _literal_source(node: ast.expr, bare_names: bool = False) -> str:
     try:
         ast.literal_eval(source)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        if source not in ("set()", "frozenset()"):
+        if source in ("set()", "frozenset()"):
+            return source
+        made = _pure_call_literal(node)
+        if made is None:
             raise ValueError(source) from None
+        return made
     return source
+
+
+def _pure_call_literal(node: ast.expr) -> str | None:
+    """`range(3)` as `[0, 1, 2]`, `tuple('ab')` as `('a', 'b')`: a call of a pure builtin on
+    literals, as the literal of its value (a range becomes its list); None for anything else."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _PURE_BUILTINS
+        and not node.keywords
+        and len(node.args) <= 3
+    ):
+        return None
+    try:
+        args = [ast.literal_eval(_literal_source(a)) for a in node.args]
+        if node.func.id == "range" and len(range(*args)) > _ITEMS_LIMIT:
+            return None
+        if any(isinstance(a, (str, list, tuple)) and len(a) > _ITEMS_LIMIT for a in args):
+            return None
+        value: Any = _PURE_BUILTINS[node.func.id](*args)
+    except Exception:  # noqa: BLE001 - not a value this call can make from these arguments
+        return None
+    if isinstance(value, range):
+        value = list(value)
+    text = repr(value)
+    if isinstance(value, set):  # in a stable order: a string's hash differs between processes
+        text = "{" + ", ".join(sorted(map(repr, value))) + "}" if value else "set()"
+    try:
+        return text if text == "set()" or ast.literal_eval(text) == value else None
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
 
 
 def literal(source: str) -> Any:

@@ -9,6 +9,7 @@ parameter whose default is `None` both `None` and other values (`maxsplit=None` 
 from __future__ import annotations
 
 import ast
+import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -36,16 +37,35 @@ NONE_ALTERNATIVES: tuple[Any, ...] = (0, 1, -1, "", [])
 
 
 def changed_constants(target: Target) -> list[Any]:
-    """Numbers and strings written on the changed lines of the target (booleans and None left out)."""
-    node = parse_def(target.source)
-    if node is None or not target.changed_lines:
-        return []
-    first = min((d.lineno for d in node.decorator_list), default=node.lineno)
-    offset = (target.decorator_lineno or target.lineno) - first
-    changed = set(target.changed_lines)
+    """Numbers and strings written on the changed lines of the target, on head and on base (the
+    lines a change removed hold the boundaries it moved); booleans and None left out."""
     out: list[Any] = []
+    node = parse_def(target.source)
+    if node is not None and target.changed_lines:
+        first = min((d.lineno for d in node.decorator_list), default=node.lineno)
+        offset = (target.decorator_lineno or target.lineno) - first
+        _collect(node, {line - offset for line in target.changed_lines}, out)
+    base = parse_def(target.base_source or "")
+    if base is not None and target.base_source != target.source:
+        _collect(base, _base_only_lines(target.base_source or "", target.source), out)
+    return out
+
+
+def _base_only_lines(base: str, head: str) -> set[int]:
+    """Line numbers (1-based, in `base`) of the lines head replaced or removed."""
+    matcher = difflib.SequenceMatcher(None, head.splitlines(), base.splitlines(), autojunk=False)
+    return {
+        j + 1
+        for tag, _, _, j1, j2 in matcher.get_opcodes()
+        if tag in ("replace", "insert")
+        for j in range(j1, j2)
+    }
+
+
+def _collect(node: FuncNode, lines: set[int], out: list[Any]) -> None:
+    """Append the constants written on `lines` (numbers negated where written `-n`) not yet in out."""
     for sub in ast.walk(node):
-        if getattr(sub, "lineno", 0) + offset not in changed:
+        if getattr(sub, "lineno", 0) not in lines:
             continue
         if isinstance(sub, ast.UnaryOp) and isinstance(sub.op, ast.USub):
             operand = sub.operand
@@ -64,7 +84,6 @@ def changed_constants(target: Target) -> list[Any]:
             if isinstance(value, str) and (len(value) > 40 or "\n" in value):
                 continue  # a docstring or message, not a boundary
             out.append(value)
-    return out
 
 
 def _kind(annotation: ast.expr | None, values: Sequence[Any]) -> str | None:
@@ -95,9 +114,15 @@ def boundary_values(kind: str | None, constants: Iterable[Any]) -> list[Any]:
     if kind == "float":
         return _unique([0.0, 1.0, -1.0, *(float(n) for n in numbers)])
     if kind == "str":
-        return _unique(["", " ", *(c for c in constants if isinstance(c, str))])
+        return _unique(["", " ", *(t for c in constants if isinstance(c, str) for t in _around(c))])
     empty: dict[str, Any] = {"list": [], "tuple": (), "dict": {}}
     return [empty[kind]] if kind in empty else []
+
+
+def _around(text: str) -> tuple[str, ...]:
+    """A string constant of the diff, and it with a letter before and after (`endswith('ss')` asks
+    about 'xss', and a branch on a two-letter word may catch 'ss' itself)."""
+    return (text, "x" + text, text + "x") if 0 < len(text) <= 20 else (text,)
 
 
 def _unique(values: Iterable[Any]) -> list[Any]:
@@ -134,6 +159,27 @@ def _example_values(plan: ArgPlan, names: Sequence[str]) -> dict[str, list[Any]]
     return out
 
 
+def _example_outputs(plan: ArgPlan) -> list[Any]:
+    """The docstring examples' expected results that are literals (a result fed back in asks
+    whether the function keeps what is already in its range: singularize('Glass'))."""
+    out: list[Any] = []
+    for example in plan.examples:
+        if example.expected is None or example.raises:
+            continue
+        try:
+            out.append(literal(example.expected))
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+    return out
+
+
+def _or_iterators(wide: str) -> str:
+    """A sequence parameter's strategy that also draws one-shot iterators over its lists and tuples
+    (`tuple(x)` then `len(x)` breaks only on an iterator)."""
+    as_iterator = "lambda v: iter(v) if isinstance(v, (list, tuple)) else v"
+    return f"st.one_of({wide}, ({wide}).map({as_iterator}))"
+
+
 def for_comparison(
     plan: ArgPlan,
     target: Target,
@@ -155,6 +201,7 @@ def for_comparison(
     pairs += list(zip(a.kwonlyargs, a.kw_defaults, strict=True))
     kwonly = {p.arg for p in a.kwonlyargs}
     constants = changed_constants(target)
+    outputs = _example_outputs(plan)
     seen = _example_values(plan, [p.arg for p, _ in pairs if p.arg not in kwonly])
     for name, values in (more or {}).items():
         seen.setdefault(name, []).extend(values)
@@ -164,9 +211,13 @@ def for_comparison(
         none_default = isinstance(default, ast.Constant) and default.value is None
         kind = _kind(arg.annotation, seen.get(arg.arg, []))
         extra = boundary_values(kind, constants)
+        extra += [value for value in outputs if kind and _kind(None, [value]) == kind]
         planned = by_name.get(arg.arg)
         if planned is not None and planned.origin != "guess":
-            params.append(replace(planned, wide=_with(planned.wide, extra, none_default)))
+            wide = _with(planned.wide, _unique(extra), none_default)
+            if kind in ("list", "tuple"):
+                wide = _or_iterators(wide)
+            params.append(replace(planned, wide=wide))
         elif planned is not None:
             params.append(planned)
         elif none_default:
