@@ -534,3 +534,37 @@ def test_a_reverted_boundary_is_found_from_the_constant_base_had(tmp_path: Path)
     assert finding.kind is Kind.BEHAVIOUR_CHANGE
     word = finding.input.removeprefix("singular(").removesuffix(")")
     assert word.endswith("ss'") and finding.expected == f"returned {word}"
+
+
+def test_a_method_of_a_class_with_constructor_arguments_runs_on_documented_instances(
+    tmp_path: Path,
+) -> None:
+    # the empty range is one argument away from the documented `Span(0, 3)` (more-itertools edb3346)
+    head_last = "return [*range(self.start, self.stop)][-1]"
+    base_last = "return self.stop - 1 if self.stop > self.start else None"
+    body = """
+class Span:
+    \"\"\"Integers from start up to stop.
+
+    >>> list(Span(0, 3))
+    [0, 1, 2]
+    \"\"\"
+
+    def __init__(self, start, stop):
+        self.start, self.stop = start, stop
+
+    def last(self):
+        LAST
+"""
+    result = run_check(tmp_path, body.replace("LAST", base_last), body.replace("LAST", head_last))
+    finding = one(result)
+    assert finding.function == "Span.last" and finding.kind is Kind.CRASH
+    assert finding.input.startswith("Span(") and finding.input.endswith(").last()")
+    assert "IndexError" in finding.actual and finding.expected == "returned None"
+    assert finding.reproduces
+    # without a documented constructor call the method is still skipped, with the reason
+    bare = body.replace(">>> list(Span(0, 3))", "").replace("[0, 1, 2]", "")
+    skipped = run_check(
+        tmp_path / "undocumented", bare.replace("LAST", base_last), bare.replace("LAST", head_last)
+    )
+    assert "no no-argument constructor" in skipped.skipped["mod.py::Span.last"]

@@ -64,6 +64,7 @@ class Compare:
 
 # where an input is the docstring's own call (a difference there is an error); the inputs derived
 # from one (permuted, an iterator in place of a list) are not documented
+MAX_EXPLICIT = 200  # calls tried before the generated ones, on methods with built instances
 BASE_EXAMPLE = "a docstring example of base"  # one the change removed from the docstring
 DOCUMENTED = ("a docstring example", BASE_EXAMPLE)
 
@@ -92,7 +93,20 @@ def explicit_inputs(target: dict[str, Any]) -> list[tuple[list[Any], dict[str, A
             if isinstance(arg, (list, tuple)):
                 one_shot = [*args[:i], iter(arg), *args[i + 1 :]]
                 out.append((one_shot, kwargs, "a docstring example with an iterator argument"))
-    return out
+    return _on_instances(out, target.get("receivers", []))
+
+
+def _on_instances(
+    calls: list[tuple[list[Any], dict[str, Any], str]], receivers: list[str]
+) -> list[tuple[list[Any], dict[str, Any], str]]:
+    """Each call on each instance the class's docstrings show how to build (varied), when the method
+    needs one built with arguments; the calls as they are otherwise."""
+    if not receivers:
+        return calls
+    made = [hypo.literal(r) for r in receivers]
+    plain = [(args, kwargs) for args, kwargs, _ in calls] or [([], {})]
+    source = "an instance built as the class's docstring shows (varied)"
+    return [([m, *args], kwargs, source) for args, kwargs in plain for m in made][:MAX_EXPLICIT]
 
 
 def strength(difference: Difference) -> int:
@@ -165,14 +179,16 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
     """Compare base and head of one target on the same inputs."""
     timeout = float(spec["call_timeout"])
     budget = hypo.Budget(float(spec["budget"]))
+    receiver = bool(target.get("receivers"))
     base = hypo.load(
         Path(spec["base_root"]),
         target["base_path"],
         target["base_qualname"],
         target.get("construct"),
+        receiver,
     )
     head = hypo.load(
-        Path(spec["root"]), target["path"], target["qualname"], target.get("construct")
+        Path(spec["root"]), target["path"], target["qualname"], target.get("construct"), receiver
     )
     tracer = reach.Reach(
         reach.code_objects(head.raw, head.file), set(target.get("changed_lines", []))
@@ -187,7 +203,7 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
         failures.append(
             {
                 "property": "behaviour-change",
-                "input": hypo.call_text(head.label, difference.args, difference.kwargs),
+                "input": hypo.show_call(head, difference.args, difference.kwargs),
                 "args": hypo.arg_reprs(params, difference.args, difference.kwargs),
                 "base": difference.base.describe(),
                 "head": difference.head.describe(),

@@ -158,10 +158,24 @@ class Loaded:
     file: Path
     path: str = ""  # the file's repository path, as tracebacks show it
     raw: Any = None  # the object defined at the qualified name (whose code the tracer looks for)
+    receiver_of: str = ""  # the class whose constructor arguments the first argument holds
 
 
-def load(root: Path, path: str, qualname: str, construct: str | None) -> Loaded:
-    """The target as a plain callable; instance methods get a fresh instance per call."""
+def show_call(loaded: Loaded, args: list[Any], kwargs: dict[str, Any]) -> str:
+    """The call as source: `f(1)`, `C().m(1)`, or `C(0, 1).m(1)` when the first argument holds the
+    constructor arguments of the instance."""
+    if loaded.receiver_of and args:
+        made = ", ".join(_arg_repr(a) for a in args[0])
+        method = loaded.label.rsplit(".", 1)[-1]
+        return call_text(f"{loaded.receiver_of}({made}).{method}", args[1:], kwargs)
+    return call_text(loaded.label, args, kwargs)
+
+
+def load(
+    root: Path, path: str, qualname: str, construct: str | None, receiver: bool = False
+) -> Loaded:
+    """The target as a plain callable; instance methods get a fresh instance per call, built with
+    no arguments, or (receiver) with the constructor arguments the call's first argument holds."""
     module = loader.load_module(root, path)
     fn, bound = loader.callable_for(module, qualname)
     file = (root / path).resolve()
@@ -172,6 +186,13 @@ def load(root: Path, path: str, qualname: str, construct: str | None) -> Loaded:
             )
         owner = loader.resolve(module, construct)
         method = fn
+        if receiver:
+
+            def built(made: Any, *args: Any, **kwargs: Any) -> Any:
+                return method(owner(*made), *args, **kwargs)
+
+            label = f"{construct}.{qualname.rsplit('.', 1)[-1]}"
+            return Loaded(built, label, file, path, fn, receiver_of=construct)
 
         def fresh(*args: Any, **kwargs: Any) -> Any:
             return method(owner(), *args, **kwargs)

@@ -30,7 +30,9 @@ GRADED_CHECKS = ("differential", "recorded")
 def grade(evidence: Evidence) -> Evidence:
     """The evidence with each ungraded behaviour change raised to a warning where nothing in the
     change shows that it is intended (the module docstring has the rules)."""
-    recorded = next((r for r in evidence.results if r.check == recorded_check.RecordedCheck.name), None)
+    recorded = next(
+        (r for r in evidence.results if r.check == recorded_check.RecordedCheck.name), None
+    )
     by_key = {t.key: t for t in evidence.targets}
     results = tuple(
         replace(r, findings=tuple(_graded(f, by_key, recorded) for f in r.findings))

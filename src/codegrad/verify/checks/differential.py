@@ -66,6 +66,7 @@ def target_spec(target: Target, plan: strategies.ArgPlan) -> dict[str, Any]:
         "base_path": target.base_path or target.path,
         "base_qualname": target.qualname,
         "construct": plan.construct,
+        "receivers": list(plan.receivers),
         "params": params_json(plan),
         "examples": examples,
         "base_allowed": list(raised_types(target.base_source or "")),
@@ -221,6 +222,7 @@ class DifferentialCheck:
                     target,
                     read_module(head_root, target.path),
                     recording.known_values(ctx, target),
+                    constants=widening.changed_constants(target),
                 )
                 if reason is None
                 else None

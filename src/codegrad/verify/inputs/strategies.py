@@ -10,6 +10,7 @@ from typing import Any
 
 from codegrad.funcsource import FuncNode, parse_def
 from codegrad.model import Target
+from codegrad.verify.inputs import receivers
 from codegrad.verify.inputs.example_args import (
     ExampleArgs,
     example_calls,
@@ -225,6 +226,10 @@ GUESS = (
 )
 
 
+# the origin and name of the parameter that draws constructor arguments for an instance method
+RECEIVER = "_codegrad_receiver"
+
+
 @dataclass(frozen=True)
 class ParamPlan:
     """How to generate one argument."""
@@ -245,8 +250,11 @@ class ArgPlan:
     params: tuple[ParamPlan, ...]
     examples: tuple[ExampleArgs, ...] = ()
     returns: str | None = None  # the return annotation's source
-    construct: str | None = None  # class to instantiate with no arguments (instance methods)
+    construct: str | None = None  # class to instantiate (instance methods)
     guessed: str | None = None  # why some parameter only has the generic guess (differential only)
+    # the constructor argument tuples the first parameter (RECEIVER) draws from, as source; empty:
+    # construct() takes no arguments
+    receivers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -260,28 +268,42 @@ def plan(
     target: Target,
     module_source: str | None = None,
     extra: Mapping[str, Sequence[Any]] | None = None,
+    *,
+    constants: Sequence[Any] | None = None,
 ) -> ArgPlan | Skip:
     """Per-parameter strategies for a target, or why it cannot be planned (extra: more known-good
-    values per parameter, e.g. the ones the project's tests pass)."""
+    values per parameter, e.g. the ones the project's tests pass).
+
+    constants: given (the diff's constants), an instance method of a class that needs constructor
+    arguments is called on instances its class's docstrings show how to build (see receivers).
+    """
     if target.kind in ("nested", "property"):
         return Skip(f"{target.kind} functions are not called directly")
     node = parse_def(target.source)
     if node is None:
         return Skip("the function's source does not parse")
-    construct = None
+    docstring = target.docstring if target.docstring is not None else ast.get_docstring(node)
+    construct, receiver = None, None
     if target.kind == "method":
         owner = target.class_name or target.qualname.rsplit(".", 1)[0]
-        if module_source is None or not constructible(module_source, owner):
+        if module_source is not None and constructible(module_source, owner):
+            construct = owner
+        elif module_source is not None and constants is not None:
+            receiver = receivers.receiver_strategy(module_source, owner, docstring, constants)
+            construct = owner if receiver is not None else None
+        if construct is None:
             return Skip(f"instance method of {owner}, which has no no-argument constructor")
-        construct = owner
-    docstring = target.docstring if target.docstring is not None else ast.get_docstring(node)
-    return plan_def(
+    made = plan_def(
         node,
         docstring,
         drop_first=target.kind in ("method", "classmethod"),
         construct=construct,
         extra=extra,
+        receiver=receiver[0] if receiver else None,
     )
+    if isinstance(made, ArgPlan) and receiver is not None:
+        return replace(made, receivers=tuple(receiver[1]))
+    return made
 
 
 def plan_def(
@@ -291,10 +313,12 @@ def plan_def(
     drop_first: bool = False,
     construct: str | None = None,
     extra: Mapping[str, Sequence[Any]] | None = None,
+    receiver: str | None = None,
 ) -> ArgPlan | Skip:
     """The plan for one parsed def (also used for round-trip partners).
 
     extra: more known-good values per parameter name (e.g. recorded in the project's tests).
+    receiver: a strategy of constructor argument tuples, drawn first (an instance per call).
     """
     found = _example_args(node, docstring, drop_first)
     examples = _bound_examples(_parameters(node, drop_first), found)
@@ -311,6 +335,8 @@ def plan_def(
             made = ParamPlan(param.name, GUESS, GUESS, "guess", keyword=param.keyword)
         if made is not None:
             params.append(made)
+    if receiver is not None:
+        params.insert(0, ParamPlan(RECEIVER, receiver, receiver, RECEIVER))
     if not params:
         return Skip("no parameters to generate")
     return ArgPlan(

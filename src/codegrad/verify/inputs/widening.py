@@ -28,7 +28,7 @@ from codegrad.verify.inputs.shapes import (
     WordsS,
     from_annotation,
 )
-from codegrad.verify.inputs.strategies import ArgPlan, ParamPlan
+from codegrad.verify.inputs.strategies import RECEIVER, ArgPlan, ParamPlan
 
 # the origin of a `None`-default parameter's plan whose other values are guesses
 GUESSED_NONE = "guess-for-none-default"
@@ -206,7 +206,7 @@ def for_comparison(
     for name, values in (more or {}).items():
         seen.setdefault(name, []).extend(values)
     by_name = {p.name: p for p in plan.params}
-    params: list[ParamPlan] = []
+    params = [p for p in plan.params if p.origin == RECEIVER]  # an instance method's receiver
     for arg, default in pairs:
         none_default = isinstance(default, ast.Constant) and default.value is None
         kind = _kind(arg.annotation, seen.get(arg.arg, []))
