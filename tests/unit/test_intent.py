@@ -6,7 +6,6 @@ import textwrap
 from typing import Any
 
 from builders import make_finding, make_target
-
 from codegrad.model import CheckResult, Evidence, Kind, Severity, Target
 from codegrad.verify import intent
 from codegrad.verify.checks import recorded
