@@ -425,3 +425,20 @@ def test_skipped_doctest_lines_with_names_are_not_mined_as_strings() -> None:
     )
     assert isinstance(made, ArgPlan)
     assert all("'sum'" not in e.args for e in made.examples)
+
+
+def test_sorted_lists_of_mixed_items_are_not_sorted() -> None:
+    # recorded values such as [0, 1] and [(3, 'c')] together: sorting ints with tuples raises
+    from hypothesis import find
+
+    from codegrad.runners import hypo
+    from codegrad.verify.inputs.shapes import IntS, OneOfS, SeqS, TupleS
+    from codegrad.verify.inputs.strategies import render
+
+    mixed = SeqS(OneOfS((IntS(0, 5), TupleS((IntS(0, 5), IntS(0, 5))))), 0, 6, ordered=True)
+    source = render(mixed)
+    assert source is not None and "sorted" not in source
+    drawn = find(hypo.strategy(source), lambda v: len({type(x) for x in v}) == 2)
+    assert len(drawn) == 2
+    plain = render(SeqS(IntS(0, 5), 0, 6, ordered=True))
+    assert plain is not None and plain.endswith(".map(sorted)")

@@ -133,7 +133,7 @@ def _r_seq(s: Any) -> str | None:
         return f"st.{s.container}s({elem}, min_size={s.min_size}, max_size={s.max_size})"
     unique = ", unique=True" if s.unique else ""
     text = f"st.lists({elem}, min_size={s.min_size}, max_size={s.max_size}{unique})"
-    if s.ordered:
+    if s.ordered and not isinstance(s.elem, OneOfS):  # items of mixed kinds may not compare
         text += ".map(sorted)"
     if s.container == "tuple":
         text += ".map(tuple)"
