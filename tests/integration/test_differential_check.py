@@ -568,3 +568,31 @@ class Span:
         tmp_path / "undocumented", bare.replace("LAST", base_last), bare.replace("LAST", head_last)
     )
     assert "no no-argument constructor" in skipped.skipped["mod.py::Span.last"]
+
+
+NATIVE_HANG = """
+def total(n: int) -> int:
+    if n > 3:
+        return sum(range(10**13))  # one long call in C: the per-call alarm cannot stop it
+    return {body}
+"""
+
+
+def test_a_hard_hang_of_base_too_is_not_a_change_but_one_of_head_only_is(tmp_path: Path) -> None:
+    hard = replace(FAST, function_timeout=3.0)
+    same = run_check(
+        tmp_path / "both",
+        NATIVE_HANG.format(body="n * 2"),
+        NATIVE_HANG.format(body="n + n"),
+        hard,
+    )
+    assert same.findings == ()
+    assert "base itself hung" in same.skipped["mod.py::total"]
+    head_only = run_check(
+        tmp_path / "head",
+        "def total(n: int) -> int:\n    return n * 2\n",
+        NATIVE_HANG.format(body="n * 2"),
+        hard,
+    )
+    finding = one(head_only)
+    assert finding.kind is Kind.TIMEOUT and finding.level is Severity.WARNING

@@ -60,6 +60,16 @@ def test_recordings_keep_well_formed_calls_of_known_targets_only() -> None:
     assert found.summary["mod.py::f"]["head"]["seen"] == 9
 
 
+def test_values_of_calls_that_raised_do_not_describe_the_domain() -> None:
+    # `with assertRaises(TypeError): subfactorial(5.0)` passes a value the function rejects
+    func = target("def subfactorial(n):\n    return n\n")
+    calls = [
+        recorded_calls.Call(func.key, {"args": [5], "kwargs": []}, "t::ok", "head", None),
+        recorded_calls.Call(func.key, {"args": [5.0], "kwargs": []}, "t::bad", "head", "TypeError"),
+    ]
+    assert recorded_calls.values_by_name(func, calls) == {"n": [5]}
+
+
 def test_recordings_are_bounded_per_target_and_side() -> None:
     text = "\n".join(
         line(key="k", test="t", call={"args": [i], "kwargs": []}, raised=None)

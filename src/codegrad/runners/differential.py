@@ -46,9 +46,11 @@ class Compare:
 
     def differ(self, args: list[Any], kwargs: dict[str, Any]) -> Difference | bool | None:
         """A Difference, None (same behaviour), or False (out of domain or base is not deterministic)."""
+        hypo.calling("base")
         base = hypo.call(self.base.fn, args, kwargs, self.timeout)
         if not self.in_domain(base):
             return False
+        hypo.calling("head")
         with self.tracer.tracing() as hit:
             head = hypo.call(self.head.fn, args, kwargs, self.timeout)
         self.hit = set(hit)
@@ -56,6 +58,7 @@ class Compare:
         self.reached += bool(hit) or not self.tracer.measurable
         if hypo.same(base, head):
             return None
+        hypo.calling("base")
         again = hypo.call(self.base.fn, args, kwargs, self.timeout)
         if not hypo.same(base, again):
             return False

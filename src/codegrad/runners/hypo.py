@@ -389,6 +389,7 @@ class Results:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.data: dict[str, Any] = {"results": {}, "current": None}
+        self._side = ""
 
     def start(self, key: str, hard_limit: float) -> None:
         self.data["current"] = key
@@ -400,15 +401,38 @@ class Results:
         self.data["results"][key] = result
         self.data["current"] = None
         self._write()
+        self._side = ""
+        self.side_path.unlink(missing_ok=True)
+
+    @property
+    def side_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".side")
+
+    def side(self, name: str) -> None:
+        """Which version the current target is calling, in a small file of its own (so a hard hang
+        can be put on base or head without rewriting the results on every call)."""
+        if self._side != name:
+            self._side = name
+            self.side_path.write_text(name, encoding="utf-8")
 
     def _write(self) -> None:
         write_json(self.path, self.data)
 
 
+_RESULTS: Results | None = None  # this runner process's results, while main runs
+
+
+def calling(side: str) -> None:
+    """Record that the next call is on `side` ("base" or "head"), for a hard hang's report."""
+    if _RESULTS is not None:
+        _RESULTS.side(side)
+
+
 def main(run_target: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]) -> int:
     """`python -m codegrad.runners.X SPEC RESULT`: run each target of the spec, recording as it goes."""
+    global _RESULTS
     spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-    results = Results(Path(sys.argv[2]))
+    results = _RESULTS = Results(Path(sys.argv[2]))
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 3000))
     for target in spec["targets"]:
         results.start(target["key"], float(spec["hard_limit"]))

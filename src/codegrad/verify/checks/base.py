@@ -89,4 +89,16 @@ def run_runner(
             data = loaded if isinstance(loaded, dict) else None
         except (json.JSONDecodeError, UnicodeDecodeError):
             data = None
+    side = _read_side(result_path.with_name(result_path.name + ".side"))
+    if data is not None and side:
+        data["side"] = side
     return RunnerOutput(data=data, process=process)
+
+
+def _read_side(path: Path) -> str:
+    """Which version ("base" or "head") the runner was calling when it stopped; "" if unknown."""
+    try:
+        text = path.read_text(encoding="utf-8")[:8]
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return text if text in ("base", "head") else ""

@@ -20,6 +20,7 @@ class Batch(Generic[H]):
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     hung: dict[str, H] = field(default_factory=dict)
     broken: str | None = None
+    hung_side: dict[str, str] = field(default_factory=dict)  # "base"/"head", where the runner says
 
 
 def run_batches(
@@ -51,6 +52,8 @@ def run_batches(
         current = data.get("current")
         if current and (hung := hang(current, batch.results)) is not None:
             batch.hung[hung[0]] = hung[1]
+            if data.get("side") in ("base", "head"):
+                batch.hung_side[hung[0]] = str(data["side"])
         elif not data.get("results") and not output.process.ok:
             text = (output.process.stderr or output.process.stdout).strip()
             batch.broken = text[-600:] or "no output"

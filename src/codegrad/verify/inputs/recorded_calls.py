@@ -181,7 +181,9 @@ def encoded_values(call: Call, names: Sequence[str]) -> dict[str, Any]:
 
 
 def values_by_name(target: Target, calls: Sequence[Call]) -> dict[str, list[Any]]:
-    """Per parameter of target (self and cls left out), the plain values its recorded calls passed."""
+    """Per parameter of target (self and cls left out), the plain values its recorded calls passed;
+    calls that raised are left out (a test that checks a rejection passes a value outside the domain:
+    `assertRaises(TypeError): f(5.0)`)."""
     node = parse_def(target.source)
     if node is None:
         return {}
@@ -191,6 +193,8 @@ def values_by_name(target: Target, calls: Sequence[Call]) -> dict[str, list[Any]
         names = names[1:]
     out: dict[str, list[Any]] = {}
     for call in calls:
+        if call.raised is not None:
+            continue
         for name, value in bound_values(call, names, a.vararg.arg if a.vararg else None).items():
             if target.kind == "method" and name == names[0]:
                 continue
