@@ -273,3 +273,20 @@ def test_an_object_whose_attributes_raise_falls_back_to_eq() -> None:
     one = Hostile()
     assert equivalent(one, one) and not equivalent(Hostile(), Hostile())
     assert "Hostile" in describe(Hostile())
+
+
+def test_iterators_yielding_iterators_are_consumed_as_a_caller_would() -> None:
+    # ichunked's chunks: base yields generators, head itertools.chain objects; both are the same
+    def gen_chunks():
+        yield (x for x in "ab")
+        yield (x for x in "c")
+
+    def chain_chunks():
+        return iter([itertools.chain("a", "b"), itertools.chain("c")])
+
+    a, b = values.materialise(gen_chunks()), values.materialise(chain_chunks())
+    assert a == [["a", "b"], ["c"]] and values.equivalent(a, b)
+    assert "object" not in values.describe(a)
+    # at most `limit` items in all, nested ones included; deeper levels stay unconsumed
+    endless = values.materialise(iter(lambda: iter(range(10**9)), None), limit=25)
+    assert sum(len(chunk) for chunk in endless) + len(endless) <= 25

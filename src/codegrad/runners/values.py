@@ -11,7 +11,6 @@ from __future__ import annotations
 import collections.abc
 import inspect
 import io
-import itertools
 import keyword
 import math
 import re
@@ -57,16 +56,33 @@ class Like:
         return f"Like({self.kind!r}{fields})"
 
 
+NESTING = 3  # levels of iterators yielding iterators that are consumed (ichunked's chunks)
+
+
 def materialise(value: Any, limit: int = GENERATOR_LIMIT) -> Any:
-    """A returned generator or iterator consumed into Consumed (its body runs now, at most `limit`
-    items); any other value as it is."""
+    """A returned generator or iterator consumed into Consumed (its body runs now), each item that
+    is itself an iterator consumed as it comes (as a caller would: `[list(c) for c in chunks]`), at
+    most `limit` items in all; any other value as it is."""
+    return _consume(value, [limit], NESTING)
+
+
+def _consume(value: Any, left: list[int], depth: int) -> Any:
     if inspect.isgenerator(value):
-        return Consumed("generator", itertools.islice(value, limit))
-    if isinstance(value, collections.abc.Iterator) and not isinstance(value, io.IOBase):
-        kind = type(value)
-        module = "" if kind.__module__ == "builtins" else kind.__module__ + "."
-        return Consumed(module + kind.__qualname__, itertools.islice(value, limit))
-    return value
+        kind = "generator"
+    elif isinstance(value, collections.abc.Iterator) and not isinstance(value, io.IOBase):
+        cls = type(value)
+        kind = ("" if cls.__module__ == "builtins" else cls.__module__ + ".") + cls.__qualname__
+    else:
+        return value
+    items = []
+    while left[0] > 0:
+        try:
+            item = next(value)
+        except StopIteration:
+            break
+        left[0] -= 1
+        items.append(_consume(item, left, depth - 1) if depth > 1 else item)
+    return Consumed(kind, items)
 
 
 def equivalent(a: Any, b: Any, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> bool:
