@@ -65,10 +65,10 @@ class Compare:
         return Difference(args, kwargs, base, head)
 
 
-# where an input is the docstring's own call (a difference there is an error); the inputs derived
-# from one (permuted, an iterator in place of a list) are not documented
 MAX_EXPLICIT = 200  # calls tried before the generated ones, on methods with built instances
 BASE_EXAMPLE = "a docstring example of base"  # one the change removed from the docstring
+# where an input is the docstring's own call (a difference there is an error); the inputs derived
+# from one (permuted, an iterator in place of a list) are not documented
 DOCUMENTED = ("a docstring example", BASE_EXAMPLE)
 
 
