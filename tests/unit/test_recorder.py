@@ -185,7 +185,7 @@ def test_iterators_the_recorder_cannot_keep_reach_the_function_whole(tmp_path: P
 
 
 def test_pytest_reports_leave_the_recorder_frames_out(tmp_path: Path) -> None:
-    module, rec, out = install(tmp_path, [("total", "function")])
+    module, rec, _out = install(tmp_path, [("total", "function")])
     with pytest.raises(TypeError) as info:
         module.total(["a"])
     hidden = [entry.ishidden(info) for entry in info.traceback]
