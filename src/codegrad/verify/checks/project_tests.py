@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from codegrad.diff.changes import all_functions
-from codegrad.errors import UsageError
 from codegrad.model import CheckResult, Finding, Kind, Target
-from codegrad.verify import interpreter, sandbox
+from codegrad.verify import sandbox
 from codegrad.verify.checks import blame as blaming
+from codegrad.verify.checks import shared_suite
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext
 from codegrad.verify.checks.pytest_runs import (
     RunFiles,
     Watching,
     on_base,
+    project_command,
     rerun,
     run_env,
     run_sandboxed,
@@ -76,26 +76,6 @@ def _functions_in(root: Path) -> blaming.FunctionsIn:
     return functions
 
 
-def absolute_interpreter(command: ts.ProjectCommand, repo: Path | None) -> ts.ProjectCommand:
-    """The command with a relative interpreter path made absolute against the repository; a path that
-    is not an executable is the user's mistake."""
-    if not command.is_pytest or "/" not in command.interpreter[0]:
-        return command
-    exe = Path(command.interpreter[0])
-    if not exe.is_absolute():
-        exe = (repo or Path.cwd()) / exe
-    if not (exe.is_file() and os.access(exe, os.X_OK)):
-        raise UsageError(
-            f"test-command: the Python {command.interpreter[0]!r} is not an executable file "
-            f"(looked at {exe}); give the interpreter of the project's environment, "
-            "e.g. '.venv/bin/python -m pytest', or plain 'python -m pytest'"
-        )
-    interp = (str(exe), *command.interpreter[1:])
-    return dataclasses.replace(
-        command, argv=(*interp, "-m", "pytest", *command.pytest_args), interpreter=interp
-    )
-
-
 def _all_skipped(targets: Sequence[Target], why: str) -> dict[str, str]:
     return {t.key: why for t in targets}
 
@@ -107,8 +87,7 @@ class ProjectTestsCheck:
 
     def run(self, targets: Sequence[Target], ctx: CheckContext) -> CheckResult:
         started = time.monotonic()
-        command = ts.parse_test_command(ctx.settings.test_command, interpreter.project_python())
-        command = absolute_interpreter(command, ctx.workspace.repo_root)
+        command = project_command(ctx)
         root = ctx.workspace.head_root.resolve()
         if not targets:
             result = CheckResult(NAME, stats={"tests": 0})
@@ -132,7 +111,7 @@ class ProjectTestsCheck:
         root: Path,
         extra: Sequence[str],
     ) -> CheckResult:
-        suite = run_suite(command, targets, ctx, root, extra)
+        suite = shared_suite.take(targets, ctx) or run_suite(command, targets, ctx, root, extra)
         process = suite.process
         stats = _stats(ctx.settings.test_command, suite.cases, process)
         if timed_out(process):

@@ -154,7 +154,7 @@ class RecordedCheck:
         if why is not None:
             skipped.update(dict.fromkeys((t.key for t in candidates), why))
             return self._result([], [], skipped, started, {})
-        found, runs = recording.record_cached(recordable, ctx)
+        found, runs = recording.record_cached(recordable, ctx, suite_targets=targets)
         stats: dict[str, Any] = {
             "recorded": {t.key: len(found.for_key(t.key)) for t in recordable},
             "record_seconds": round(sum(r.process.seconds for r in runs if r.process), 3),
