@@ -217,6 +217,16 @@ def test_recording_is_bounded_and_deduplicated(tmp_path: Path) -> None:
     ]
 
 
+def test_a_full_target_gets_its_own_code_back(tmp_path: Path) -> None:
+    module, rec, out = install(tmp_path, [("total", "function")], calls=2)
+    original = rec.installs[0][1].__code__
+    for n in range(4):
+        rec.test = f"t{n}"
+        assert module.total([n]) == n
+    assert module.total.__code__ is original and rec.full()
+    assert [r["test"] for r in records(rec, out) if "key" in r] == ["t0", "t1"]
+
+
 def test_unrecordable_arguments_are_counted_not_fatal(tmp_path: Path) -> None:
     module, rec, out = install(tmp_path, [("total", "function")])
     assert module.total([1], key=lambda x: x) == 2

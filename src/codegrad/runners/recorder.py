@@ -151,6 +151,7 @@ class Recorder:
         self.test = ""
         self.modules_seen = -1
         self.installs: list[tuple[Target, Any]] = []  # (target, copy of its original function)
+        self.originals: list[tuple[Target, Any, types.CodeType]] = []  # (target, function, code)
         self.modules_done: set[int] = set()
         self.swapped: set[int] = set()
         self.keep: list[Any] = []  # what the ids above refer to stays alive
@@ -178,8 +179,8 @@ class Recorder:
 
     def _install(self, target: Target, module: types.ModuleType) -> None:
         fn = find_function(module, target.qualname, target.file)
-        if fn is None or id(fn) in self.swapped:
-            return  # maybe another module object for the same file has it
+        if fn is None or id(fn) in self.swapped or target.recorded >= self.limits.calls:
+            return  # maybe another module object for the same file has it; or nothing more to keep
         code = trampoline(fn.__code__, len(self.installs))
         if code is None:
             target.why_not = "its signature or kind (async generator, closure) cannot be wrapped"
@@ -192,6 +193,7 @@ class Recorder:
         fn.__globals__[HOOK] = self.hook
         fn.__code__ = code
         self.installs.append((target, copy))
+        self.originals.append((target, fn, copy.__code__))
         self.swapped.add(id(fn))
         self.keep.append(fn)
         target.fn = target.fn or fn
@@ -260,7 +262,15 @@ class Recorder:
         target.digests.add(digest)
         target.recorded += 1
         target.per_test[self.test] = target.per_test.get(self.test, 0) + 1
+        if target.recorded >= self.limits.calls:
+            self._restore(target)
         return args, kwargs, encoded
+
+    def _restore(self, target: Target) -> None:
+        """A full target gets its own code back: the rest of the suite calls it at full speed."""
+        for owner, fn, code in self.originals:
+            if owner is target:
+                fn.__code__ = code
 
     def _materialise(self, shown: list[Any], args: list[Any], skip_first: bool) -> list[Any]:
         """Iterator arguments become lists in the record; in args (changed in place) fresh iterators
