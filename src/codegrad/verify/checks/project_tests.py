@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -159,41 +160,7 @@ class ProjectTestsCheck:
         failing = [c for c in suite.cases if c.failed and not c.collection]
         if not failing:
             return []
-        clear = suite.clear_addopts
-        first = Watching(default_limit=suite.first_limit)
-        plain = [c.nodeid for c in failing if not c.hung]  # a hang is not run again for flakiness
-        again = (
-            rerun(command, plain, ctx, root, clear_addopts=clear, tag="again", extra=extra,
-                  watching=first)
-            if plain else {}
-        )  # fmt: skip
-        if again is not None:
-            again.update(
-                {n: c for n, c in suite.cases_by_id.items() if c.hung and n in suite.limits}
-            )
-        base = None
-        base_root = ctx.workspace.base_root
-        if base_root is not None:
-            base_root = base_root.resolve()
-            known = dict(suite.base)
-            present = [
-                c.nodeid for c in failing if c.nodeid not in known and on_base(base_root, c.nodeid)
-            ]
-            found = (
-                rerun(
-                    command,
-                    present,
-                    ctx,
-                    base_root,
-                    clear_addopts=clear,
-                    tag="base",
-                    extra=tree_options(scan_tree(base_root)),
-                    watching=first,
-                )
-                if present
-                else {}
-            )
-            base = None if found is None and not known else {**known, **(found or {})}
+        again, base = self._reruns(command, suite, failing, ctx, root, extra)
         findings: list[Finding] = []
         functions_in = _functions_in(root)
         for case in failing:
@@ -201,6 +168,55 @@ class ProjectTestsCheck:
             verdict = classify(case, again, base)
             findings += failure_findings(case, verdict, targets, ran, root, functions_in)
         return findings
+
+    def _reruns(
+        self,
+        command: ts.ProjectCommand,
+        suite: SuiteRun,
+        failing: Sequence[ts.CaseResult],
+        ctx: CheckContext,
+        root: Path,
+        extra: Sequence[str],
+    ) -> tuple[dict[str, ts.CaseResult] | None, dict[str, ts.CaseResult] | None]:
+        """The failing tests again on head (flaky?) and on base (pre-existing?), side by side."""
+        clear = suite.clear_addopts
+        first = Watching(default_limit=suite.first_limit)
+        plain = [c.nodeid for c in failing if not c.hung]  # a hang is not run again for flakiness
+        base_root = ctx.workspace.base_root.resolve() if ctx.workspace.base_root else None
+        known = dict(suite.base)
+        present = [
+            c.nodeid
+            for c in failing
+            if base_root is not None and c.nodeid not in known and on_base(base_root, c.nodeid)
+        ]
+
+        def again_on_head() -> dict[str, ts.CaseResult] | None:
+            if not plain:
+                return {}
+            return rerun(
+                command, plain, ctx, root, clear_addopts=clear, tag="again", extra=extra,
+                watching=first,
+            )  # fmt: skip
+
+        def on_base_tree() -> dict[str, ts.CaseResult] | None:
+            if base_root is None or not present:
+                return {}
+            return rerun(
+                command, present, ctx, base_root, clear_addopts=clear, tag="base",
+                extra=tree_options(scan_tree(base_root)), watching=first,
+            )  # fmt: skip
+
+        with ThreadPoolExecutor(max_workers=2) as pool:  # two processes side by side
+            again_future, base_future = pool.submit(again_on_head), pool.submit(on_base_tree)
+            again, found = again_future.result(), base_future.result()
+        if again is not None:
+            again.update(
+                {n: c for n, c in suite.cases_by_id.items() if c.hung and n in suite.limits}
+            )
+        base = None
+        if base_root is not None:
+            base = None if found is None and not known else {**known, **(found or {})}
+        return again, base
 
     def _custom(
         self, command: ts.ProjectCommand, targets: Sequence[Target], ctx: CheckContext, root: Path
