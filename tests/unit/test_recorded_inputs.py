@@ -413,6 +413,13 @@ def test_a_reproducer_must_fail_on_head_and_pass_on_base_when_base_behaves() -> 
     assert not reprocheck.wanted(replace(regression, check="project-tests"))
 
 
+def test_hypothesis_plugin_loads_only_for_reproducers_that_use_it() -> None:
+    plain = "def test_x():\n    assert f(1) == 2\n"
+    given = "from hypothesis import given\n" + plain
+    assert reprocheck.plugin_options([plain]) == ["-p", "no:hypothesispytest"]
+    assert reprocheck.plugin_options([plain, given]) == []
+
+
 def test_chained_doctests_are_read_as_examples() -> None:
     func = target(
         '''

@@ -168,6 +168,31 @@ def test_iterator_arguments_are_recorded_as_items_and_still_reach_the_function(
     assert call["call"]["args"][0] == {"it": "generator", "items": {"l": [1, 2, 3], "#": 1}}
 
 
+def test_iterators_the_recorder_cannot_keep_reach_the_function_whole(tmp_path: Path) -> None:
+    module, rec, out = install(tmp_path, [("total", "function")])
+    long = iter(range(valuecodec.MAX_ITEMS + 10))
+    assert module.total(long) == sum(range(valuecodec.MAX_ITEMS + 10))
+
+    def broken():
+        yield 1
+        raise KeyError("from the iterator")
+
+    with pytest.raises(KeyError, match="from the iterator"):
+        module.total(broken())
+    got = records(rec, out)
+    assert [r for r in got if "key" in r] == []
+    assert sum(got[-1]["summary"]["recmod.py::total"]["unrecordable"].values()) == 2
+
+
+def test_pytest_reports_leave_the_recorder_frames_out(tmp_path: Path) -> None:
+    module, rec, _out = install(tmp_path, [("total", "function")])
+    with pytest.raises(TypeError) as info:
+        module.total(["a"])
+    hidden = [entry.ishidden(info) for entry in info.traceback]
+    assert hidden == [False, True, True, False]  # this test, trampoline, hook, the real function
+    rec.close()
+
+
 def test_exceptions_are_recorded_with_their_type_and_still_raised(tmp_path: Path) -> None:
     module, rec, out = install(tmp_path, [("total", "function")])
     with pytest.raises(TypeError):
@@ -190,6 +215,16 @@ def test_recording_is_bounded_and_deduplicated(tmp_path: Path) -> None:
         ("t1", [2]),
         ("t2", [5]),
     ]
+
+
+def test_a_full_target_gets_its_own_code_back(tmp_path: Path) -> None:
+    module, rec, out = install(tmp_path, [("total", "function")], calls=2)
+    original = rec.installs[0][1].__code__
+    for n in range(4):
+        rec.test = f"t{n}"
+        assert module.total([n]) == n
+    assert module.total.__code__ is original and rec.full()
+    assert [r["test"] for r in records(rec, out) if "key" in r] == ["t0", "t1"]
 
 
 def test_unrecordable_arguments_are_counted_not_fatal(tmp_path: Path) -> None:

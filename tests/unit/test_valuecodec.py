@@ -149,8 +149,8 @@ def test_size_and_depth_are_bounded() -> None:
 
 
 def test_iterators_are_materialised_and_regenerated_with_their_kind() -> None:
-    items, fresh = valuecodec.materialise(x * 2 for x in range(3))
-    assert items == [0, 2, 4] and list(fresh) == [0, 2, 4]
+    items, fresh, error = valuecodec.materialise(x * 2 for x in range(3))
+    assert items == [0, 2, 4] and list(fresh) == [0, 2, 4] and error is None
     encoded = valuecodec.encode_call([valuecodec.Materialised("generator", items)], {})
     (arg,), _ = valuecodec.decode_call(json.loads(json.dumps(encoded)))
     assert type(arg).__name__ == "generator" and list(arg) == [0, 2, 4]
@@ -158,8 +158,21 @@ def test_iterators_are_materialised_and_regenerated_with_their_kind() -> None:
     assert not valuecodec.is_iterator([1])
     with open(__file__, encoding="utf-8") as handle:  # a file is read by the function, not replayed
         assert not valuecodec.is_iterator(handle)
-    with pytest.raises(valuecodec.Unencodable):
-        valuecodec.materialise(iter(range(valuecodec.MAX_ITEMS + 1)))
+    items, fresh, error = valuecodec.materialise(iter(range(valuecodec.MAX_ITEMS + 5)))
+    assert isinstance(error, valuecodec.Unencodable)
+    assert list(fresh) == list(range(valuecodec.MAX_ITEMS + 5))  # nothing lost to the recorder
+
+
+def test_an_iterator_that_raises_raises_again_for_the_real_call() -> None:
+    def broken():
+        yield 1
+        raise ValueError("bad item")
+
+    items, fresh, error = valuecodec.materialise(broken())
+    assert items == [1] and isinstance(error, ValueError)
+    assert next(fresh) == 1
+    with pytest.raises(ValueError, match="bad item"):
+        next(fresh)
 
 
 def test_plain_reads_data_but_never_rebuilds_objects() -> None:

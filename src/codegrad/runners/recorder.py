@@ -76,7 +76,9 @@ def trampoline(code: types.CodeType, index: int) -> types.CodeType | None:
         + "}"
     )
     call = f"{HOOK}({index}, {args}, {kwargs})"
-    touch = "".join(f"{name}; " for name in code.co_freevars)
+    # pytest leaves a frame with __tracebackhide__ out of its reports: a failing test's traceback
+    # reads as it does without the recorder
+    touch = "__tracebackhide__ = True; " + "".join(f"{name}; " for name in code.co_freevars)
     if flags & _CO_COROUTINE:
         line = f"async def _t({', '.join(params)}): {touch}return await {call}"
     elif flags & _CO_GENERATOR:
@@ -149,6 +151,7 @@ class Recorder:
         self.test = ""
         self.modules_seen = -1
         self.installs: list[tuple[Target, Any]] = []  # (target, copy of its original function)
+        self.originals: list[tuple[Target, Any, types.CodeType]] = []  # (target, function, code)
         self.modules_done: set[int] = set()
         self.swapped: set[int] = set()
         self.keep: list[Any] = []  # what the ids above refer to stays alive
@@ -176,8 +179,8 @@ class Recorder:
 
     def _install(self, target: Target, module: types.ModuleType) -> None:
         fn = find_function(module, target.qualname, target.file)
-        if fn is None or id(fn) in self.swapped:
-            return  # maybe another module object for the same file has it
+        if fn is None or id(fn) in self.swapped or target.recorded >= self.limits.calls:
+            return  # maybe another module object for the same file has it; or nothing more to keep
         code = trampoline(fn.__code__, len(self.installs))
         if code is None:
             target.why_not = "its signature or kind (async generator, closure) cannot be wrapped"
@@ -190,6 +193,7 @@ class Recorder:
         fn.__globals__[HOOK] = self.hook
         fn.__code__ = code
         self.installs.append((target, copy))
+        self.originals.append((target, fn, copy.__code__))
         self.swapped.add(id(fn))
         self.keep.append(fn)
         target.fn = target.fn or fn
@@ -201,6 +205,7 @@ class Recorder:
         return all(t.fn is not None and t.recorded >= self.limits.calls for t in self.targets)
 
     def hook(self, index: int, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        __tracebackhide__ = True  # noqa: F841 - read by pytest: the report shows the test's frames only
         target, copy = self.installs[index]
         target.seen += 1
         line = None
@@ -235,7 +240,7 @@ class Recorder:
         args, kwargs = _trim_defaults(copy, list(args), dict(kwargs))
         shown = args[1:] if target.kind == "classmethod" else args
         try:
-            shown, args = self._materialise(shown, args, target.kind == "classmethod")
+            shown = self._materialise(shown, args, target.kind == "classmethod")
             encoded = valuecodec.encode_call(shown, kwargs)
             text = json.dumps(encoded, sort_keys=True, allow_nan=False)
         except (valuecodec.Unencodable, TypeError, ValueError, RecursionError) as exc:
@@ -257,22 +262,31 @@ class Recorder:
         target.digests.add(digest)
         target.recorded += 1
         target.per_test[self.test] = target.per_test.get(self.test, 0) + 1
+        if target.recorded >= self.limits.calls:
+            self._restore(target)
         return args, kwargs, encoded
 
-    def _materialise(
-        self, shown: list[Any], args: list[Any], skip_first: bool
-    ) -> tuple[list[Any], list[Any]]:
-        """Iterator arguments become lists in the record and fresh iterators in the real call."""
+    def _restore(self, target: Target) -> None:
+        """A full target gets its own code back: the rest of the suite calls it at full speed."""
+        for owner, fn, code in self.originals:
+            if owner is target:
+                fn.__code__ = code
+
+    def _materialise(self, shown: list[Any], args: list[Any], skip_first: bool) -> list[Any]:
+        """Iterator arguments become lists in the record; in args (changed in place) fresh iterators
+        that yield what the originals would have, also when recording them fails."""
         if not any(valuecodec.is_iterator(a) for a in shown):
-            return shown, args
+            return shown
         offset = 1 if skip_first else 0
-        new_shown, new_args = list(shown), list(args)
-        for i, value in enumerate(shown):
+        new_shown = list(shown)
+        for i, value in enumerate(new_shown):
             if valuecodec.is_iterator(value):
-                items, fresh = valuecodec.materialise(value)
+                items, fresh, error = valuecodec.materialise(value)
+                args[i + offset] = fresh
+                if error is not None:
+                    raise error
                 new_shown[i] = valuecodec.Materialised(type(value).__name__, items)
-                new_args[i + offset] = fresh
-        return new_shown, new_args
+        return new_shown
 
     def _write(self, target: Target, call: dict[str, Any], raised: str | None) -> None:
         record = {"key": target.key, "test": self.test, "call": call, "raised": raised}

@@ -144,12 +144,26 @@ def is_iterator(value: Any) -> bool:
     return getattr(kind, "__module__", "") in _ITERATOR_MODULES and isinstance(value, Iterator)
 
 
-def materialise(value: Any) -> tuple[list[Any], Any]:
-    """(the items, a fresh iterator of the same kind for the real call); Unencodable past MAX_ITEMS."""
-    items = list(itertools.islice(value, MAX_ITEMS + 1))
+def materialise(value: Any) -> tuple[list[Any], Any, Exception | None]:
+    """(the items, an iterator for the real call that yields what value would have, why the items
+    cannot be recorded: Unencodable past MAX_ITEMS, or the error the iterator raised)."""
+    items: list[Any] = []
+    try:
+        items.extend(itertools.islice(value, MAX_ITEMS + 1))
+    except Exception as exc:  # noqa: BLE001 - the project's iterator; the real call sees it again
+        return items, _resumed(items, value, exc), exc
     if len(items) > MAX_ITEMS:
-        raise Unencodable(f"an iterator argument yields more than {MAX_ITEMS} items")
-    return items, regenerate(type(value).__name__, items)
+        too_long = Unencodable(f"an iterator argument yields more than {MAX_ITEMS} items")
+        return items, _resumed(items, value, None), too_long
+    return items, regenerate(type(value).__name__, items), None
+
+
+def _resumed(items: list[Any], rest: Iterator[Any], error: Exception | None) -> Iterator[Any]:
+    """The items already taken, then the error the iterator raised or the rest of it."""
+    yield from items
+    if error is not None:
+        raise error
+    yield from rest
 
 
 def regenerate(kind: str, items: list[Any]) -> Any:

@@ -39,6 +39,11 @@ CHECK_CLASSES: dict[str, type[Check]] = {
 }
 
 
+# checks that read nothing another check makes: they run first, while the project's suite (started
+# by the recorded check) runs in the background
+RUN_FIRST = (DocstringsCheck.name, EfficiencyCheck.name)
+
+
 def make_checks(names: Sequence[str]) -> list[Check]:
     """The check objects for the configured names, cheap first (llm-checks, which waits on the
     LLM, last)."""
@@ -48,10 +53,14 @@ def make_checks(names: Sequence[str]) -> list[Check]:
 def run_checks(
     checks: Sequence[Check], targets: Sequence[Target], ctx: CheckContext, progress: Progress
 ) -> tuple[list[CheckResult], list[str]]:
-    """Run each check over the targets; a check that breaks becomes a note, not a crash."""
+    """Run each check over the targets; a check that breaks becomes a note, not a crash.
+
+    Checks with background work (`start`) begin it first; those in RUN_FIRST run next; the results
+    come back in the order of `checks`."""
     results: list[CheckResult] = []
     broken: list[str] = []
-    for check in checks:
+    _start_all(checks, targets, ctx)
+    for check in sorted(checks, key=lambda c: c.name not in RUN_FIRST):
         if ctx.remaining() <= 0:
             broken.append(f"time budget spent before the {check.name} check ran")
             continue
@@ -70,7 +79,22 @@ def run_checks(
         stopped = result.stats.get("stopped")
         if isinstance(stopped, str) and stopped:  # e.g. llm-checks when the LLM is down
             broken.append(f"{check.name} stopped early: {stopped}; the functions left were skipped")
-    return results, broken
+    order = {check.name: index for index, check in enumerate(checks)}
+    return sorted(results, key=lambda r: order.get(r.check, len(order))), broken
+
+
+def _start_all(checks: Sequence[Check], targets: Sequence[Target], ctx: CheckContext) -> None:
+    """Let each check that has background work begin it (a failure here is left to its run)."""
+    for check in checks:
+        start = getattr(check, "start", None)
+        if start is None or ctx.remaining() <= 0:
+            continue
+        try:
+            start(targets, ctx)
+        except UsageError:
+            raise
+        except Exception:
+            log.exception("starting check %s failed", check.name)
 
 
 def verify(

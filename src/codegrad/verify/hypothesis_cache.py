@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 WARM = (
@@ -49,16 +50,20 @@ def _build(folder: Path) -> None:
         Path(tmp).mkdir()  # for TemporaryDirectory's cleanup
 
 
+_LOCK = threading.Lock()  # checks run side by side: one thread copies, the others wait for it
+
+
 def storage_for(scratch: Path) -> Path:
     """The review's Hypothesis storage folder, with the tables in it when they could be built."""
     target = scratch / "hypothesis"
-    if target.is_dir():
+    with _LOCK:
+        if target.is_dir():
+            return target
+        source = cache_folder()
+        try:
+            if not (source / "unicode_data").is_dir():
+                _build(source)
+            shutil.copytree(source, target)
+        except (OSError, subprocess.SubprocessError):
+            target.mkdir(parents=True, exist_ok=True)
         return target
-    source = cache_folder()
-    try:
-        if not (source / "unicode_data").is_dir():
-            _build(source)
-        shutil.copytree(source, target)
-    except (OSError, subprocess.SubprocessError):
-        target.mkdir(parents=True, exist_ok=True)
-    return target

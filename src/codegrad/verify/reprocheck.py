@@ -14,6 +14,7 @@ import os
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from codegrad.model import Evidence, Finding
@@ -68,15 +69,27 @@ def _write(folder: Path, findings: Sequence[Finding]) -> list[str]:
     return names
 
 
+def plugin_options(sources: Sequence[str]) -> list[str]:
+    """Hypothesis's pytest plugin only for reproducers that use Hypothesis (it costs seconds to load)."""
+    return (
+        [] if any("hypothesis" in source for source in sources) else ["-p", "no:hypothesispytest"]
+    )
+
+
 def run_tree(
-    folder: Path, root: Path, scratch: Path, settings: Settings, timeout: float
+    folder: Path,
+    root: Path,
+    scratch: Path,
+    settings: Settings,
+    timeout: float,
+    options: Sequence[str] = (),
 ) -> dict[str, str]:
     """Run the reproducers in folder against one tree: file name -> outcome."""
     junit = folder / f"junit-{uuid.uuid4().hex[:6]}.xml"
     argv = [
         interpreter.project_python(), "-m", "pytest", str(folder), "-q", "-p", "no:cacheprovider",
         f"--rootdir={folder}", f"--junitxml={junit}", "-o", "junit_family=xunit1",
-        "-o", "addopts=", "-p", "no:randomly",
+        "-o", "addopts=", "-p", "no:randomly", *options,
     ]  # fmt: skip
     paths = [str(root / "src")] if (root / "src").is_dir() else []
     env = {"PYTHONPATH": os.pathsep.join([*paths, str(root)]), "PYTHONHASHSEED": "0"}
@@ -123,13 +136,16 @@ def confirm(
     folder.mkdir(parents=True)
     names = _write(folder, chosen)
     timeout = min(TIMEOUT, max(5.0, left / 2))
-    head = run_tree(folder, head_root.resolve(), scratch, settings, timeout)
     needs_base = base_root is not None and any(expected_on_base(f) for f in chosen)
-    base = (
-        run_tree(folder, base_root.resolve(), scratch, settings, timeout)
-        if needs_base and base_root
-        else {}
-    )
+    options = plugin_options([f.reproducer or "" for f in chosen])
+    trees = [head_root, *([base_root] if needs_base and base_root else [])]
+
+    def run_on(root: Path) -> dict[str, str]:
+        return run_tree(folder, root.resolve(), scratch, settings, timeout, options)
+
+    with ThreadPoolExecutor(max_workers=len(trees)) as pool:  # both trees at once
+        outcomes = list(pool.map(run_on, trees))
+    head, base = outcomes[0], (outcomes[1] if len(outcomes) > 1 else {})
     updated: dict[int, Finding] = {}
     for name, finding in zip(names, chosen, strict=True):
         why = verdict(finding, head.get(name), base.get(name), base_root is not None)

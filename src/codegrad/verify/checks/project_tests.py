@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from codegrad.diff.changes import all_functions
-from codegrad.errors import UsageError
 from codegrad.model import CheckResult, Finding, Kind, Target
-from codegrad.verify import interpreter, sandbox
+from codegrad.verify import sandbox
 from codegrad.verify.checks import blame as blaming
+from codegrad.verify.checks import shared_suite
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext
 from codegrad.verify.checks.pytest_runs import (
     RunFiles,
     Watching,
     on_base,
+    project_command,
     rerun,
     run_env,
     run_sandboxed,
@@ -76,26 +77,6 @@ def _functions_in(root: Path) -> blaming.FunctionsIn:
     return functions
 
 
-def absolute_interpreter(command: ts.ProjectCommand, repo: Path | None) -> ts.ProjectCommand:
-    """The command with a relative interpreter path made absolute against the repository; a path that
-    is not an executable is the user's mistake."""
-    if not command.is_pytest or "/" not in command.interpreter[0]:
-        return command
-    exe = Path(command.interpreter[0])
-    if not exe.is_absolute():
-        exe = (repo or Path.cwd()) / exe
-    if not (exe.is_file() and os.access(exe, os.X_OK)):
-        raise UsageError(
-            f"test-command: the Python {command.interpreter[0]!r} is not an executable file "
-            f"(looked at {exe}); give the interpreter of the project's environment, "
-            "e.g. '.venv/bin/python -m pytest', or plain 'python -m pytest'"
-        )
-    interp = (str(exe), *command.interpreter[1:])
-    return dataclasses.replace(
-        command, argv=(*interp, "-m", "pytest", *command.pytest_args), interpreter=interp
-    )
-
-
 def _all_skipped(targets: Sequence[Target], why: str) -> dict[str, str]:
     return {t.key: why for t in targets}
 
@@ -107,8 +88,7 @@ class ProjectTestsCheck:
 
     def run(self, targets: Sequence[Target], ctx: CheckContext) -> CheckResult:
         started = time.monotonic()
-        command = ts.parse_test_command(ctx.settings.test_command, interpreter.project_python())
-        command = absolute_interpreter(command, ctx.workspace.repo_root)
+        command = project_command(ctx)
         root = ctx.workspace.head_root.resolve()
         if not targets:
             result = CheckResult(NAME, stats={"tests": 0})
@@ -132,7 +112,7 @@ class ProjectTestsCheck:
         root: Path,
         extra: Sequence[str],
     ) -> CheckResult:
-        suite = run_suite(command, targets, ctx, root, extra)
+        suite = shared_suite.take(targets, ctx) or run_suite(command, targets, ctx, root, extra)
         process = suite.process
         stats = _stats(ctx.settings.test_command, suite.cases, process)
         if timed_out(process):
@@ -180,41 +160,7 @@ class ProjectTestsCheck:
         failing = [c for c in suite.cases if c.failed and not c.collection]
         if not failing:
             return []
-        clear = suite.clear_addopts
-        first = Watching(default_limit=suite.first_limit)
-        plain = [c.nodeid for c in failing if not c.hung]  # a hang is not run again for flakiness
-        again = (
-            rerun(command, plain, ctx, root, clear_addopts=clear, tag="again", extra=extra,
-                  watching=first)
-            if plain else {}
-        )  # fmt: skip
-        if again is not None:
-            again.update(
-                {n: c for n, c in suite.cases_by_id.items() if c.hung and n in suite.limits}
-            )
-        base = None
-        base_root = ctx.workspace.base_root
-        if base_root is not None:
-            base_root = base_root.resolve()
-            known = dict(suite.base)
-            present = [
-                c.nodeid for c in failing if c.nodeid not in known and on_base(base_root, c.nodeid)
-            ]
-            found = (
-                rerun(
-                    command,
-                    present,
-                    ctx,
-                    base_root,
-                    clear_addopts=clear,
-                    tag="base",
-                    extra=tree_options(scan_tree(base_root)),
-                    watching=first,
-                )
-                if present
-                else {}
-            )
-            base = None if found is None and not known else {**known, **(found or {})}
+        again, base = self._reruns(command, suite, failing, ctx, root, extra)
         findings: list[Finding] = []
         functions_in = _functions_in(root)
         for case in failing:
@@ -222,6 +168,55 @@ class ProjectTestsCheck:
             verdict = classify(case, again, base)
             findings += failure_findings(case, verdict, targets, ran, root, functions_in)
         return findings
+
+    def _reruns(
+        self,
+        command: ts.ProjectCommand,
+        suite: SuiteRun,
+        failing: Sequence[ts.CaseResult],
+        ctx: CheckContext,
+        root: Path,
+        extra: Sequence[str],
+    ) -> tuple[dict[str, ts.CaseResult] | None, dict[str, ts.CaseResult] | None]:
+        """The failing tests again on head (flaky?) and on base (pre-existing?), side by side."""
+        clear = suite.clear_addopts
+        first = Watching(default_limit=suite.first_limit)
+        plain = [c.nodeid for c in failing if not c.hung]  # a hang is not run again for flakiness
+        base_root = ctx.workspace.base_root.resolve() if ctx.workspace.base_root else None
+        known = dict(suite.base)
+        present = [
+            c.nodeid
+            for c in failing
+            if base_root is not None and c.nodeid not in known and on_base(base_root, c.nodeid)
+        ]
+
+        def again_on_head() -> dict[str, ts.CaseResult] | None:
+            if not plain:
+                return {}
+            return rerun(
+                command, plain, ctx, root, clear_addopts=clear, tag="again", extra=extra,
+                watching=first,
+            )  # fmt: skip
+
+        def on_base_tree() -> dict[str, ts.CaseResult] | None:
+            if base_root is None or not present:
+                return {}
+            return rerun(
+                command, present, ctx, base_root, clear_addopts=clear, tag="base",
+                extra=tree_options(scan_tree(base_root)), watching=first,
+            )  # fmt: skip
+
+        with ThreadPoolExecutor(max_workers=2) as pool:  # two processes side by side
+            again_future, base_future = pool.submit(again_on_head), pool.submit(on_base_tree)
+            again, found = again_future.result(), base_future.result()
+        if again is not None:
+            again.update(
+                {n: c for n, c in suite.cases_by_id.items() if c.hung and n in suite.limits}
+            )
+        base = None
+        if base_root is not None:
+            base = None if found is None and not known else {**known, **(found or {})}
+        return again, base
 
     def _custom(
         self, command: ts.ProjectCommand, targets: Sequence[Target], ctx: CheckContext, root: Path

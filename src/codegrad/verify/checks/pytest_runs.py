@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -10,10 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codegrad.verify import project_env, sandbox
+from codegrad.errors import UsageError
+from codegrad.verify import hypothesis_cache, interpreter, project_env, sandbox
 from codegrad.verify.checks import suite_log
 from codegrad.verify.checks import testselect as ts
-from codegrad.verify.checks.base import CheckContext
+from codegrad.verify.checks.base import CheckContext, codegrad_pythonpath
 from codegrad.verify.checks.pytest_plugin import (
     PLUGIN_MODULE,
     PLUGIN_SOURCE,
@@ -23,6 +25,8 @@ from codegrad.verify.checks.pytest_plugin import (
 
 _PRUNE = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env", "build", "dist"})
 _CONFIGS = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")
+RECORD_PLUGIN = "codegrad.runners.record_plugin"
+RECORD_MAX_BYTES = 32 * 1024 * 1024  # of a recording read back (the recorder bounds what it writes)
 
 
 # ---------------------------------------------------------------- small I/O helpers
@@ -71,6 +75,32 @@ def tree_options(scan: TreeScan) -> tuple[str, ...]:
     return () if scan.uses_hypothesis else ("-p", "no:hypothesispytest")
 
 
+def absolute_interpreter(command: ts.ProjectCommand, repo: Path | None) -> ts.ProjectCommand:
+    """The command with a relative interpreter path made absolute against the repository; a path that
+    is not an executable is the user's mistake."""
+    if not command.is_pytest or "/" not in command.interpreter[0]:
+        return command
+    exe = Path(command.interpreter[0])
+    if not exe.is_absolute():
+        exe = (repo or Path.cwd()) / exe
+    if not (exe.is_file() and os.access(exe, os.X_OK)):
+        raise UsageError(
+            f"test-command: the Python {command.interpreter[0]!r} is not an executable file "
+            f"(looked at {exe}); give the interpreter of the project's environment, "
+            "e.g. '.venv/bin/python -m pytest', or plain 'python -m pytest'"
+        )
+    interp = (str(exe), *command.interpreter[1:])
+    return dataclasses.replace(
+        command, argv=(*interp, "-m", "pytest", *command.pytest_args), interpreter=interp
+    )
+
+
+def project_command(ctx: CheckContext) -> ts.ProjectCommand:
+    """The configured test command, its interpreter path absolute."""
+    command = ts.parse_test_command(ctx.settings.test_command, interpreter.project_python())
+    return absolute_interpreter(command, ctx.workspace.repo_root)
+
+
 def on_base(base_root: Path, nodeid: str) -> bool:
     """Whether base has this test: its file, and (when the file parses) its top-level name."""
     path = base_root / ts.nodeid_path(nodeid)
@@ -108,6 +138,22 @@ class RunFiles:
     @property
     def options(self) -> Path:
         return self.folder / f"{PLUGIN_MODULE}.json"
+
+    @property
+    def record_spec(self) -> Path:
+        return self.folder / "record.json"
+
+    @property
+    def calls(self) -> Path:
+        return self.folder / "calls.jsonl"
+
+    def read_calls(self) -> str:
+        """What the recorder wrote (bounded, redacted; empty when nothing)."""
+        try:
+            with self.calls.open(encoding="utf-8", errors="replace") as handle:
+                return sandbox.redact(handle.read(RECORD_MAX_BYTES))
+        except OSError:
+            return ""
 
     def read(self, path: Path) -> str:
         try:
@@ -197,6 +243,18 @@ def _pytest_options(
     return [*options, *extra, *project_env.plugin_overrides()]
 
 
+def _recording(
+    files: RunFiles, record: Mapping[str, object], ctx: CheckContext, env: dict[str, str]
+) -> list[str]:
+    """The recorder in this run too (its spec beside the run's files): its options; env gains
+    codegrad's runners on the import path (last) and the review's Hypothesis storage."""
+    spec = {**record, "out": str(files.calls)}
+    files.record_spec.write_text(json.dumps(spec), encoding="utf-8")
+    env["PYTHONPATH"] += os.pathsep + codegrad_pythonpath()
+    env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(hypothesis_cache.storage_for(ctx.scratch))
+    return ["-p", RECORD_PLUGIN, f"--codegrad-record={files.record_spec}"]
+
+
 @dataclass(frozen=True)
 class PytestRun:
     """One pytest process and what its log says."""
@@ -205,6 +263,7 @@ class PytestRun:
     log: suite_log.SuiteLog
     files: RunFiles
     timeout: float  # seconds it was given
+    recorded: str = ""  # what the recorder wrote, when it ran too
 
     @property
     def output(self) -> str:
@@ -229,16 +288,22 @@ def run_pytest(
     extra: Sequence[str] = (),
     watching: Watching | None = None,
     dump: bool = False,
+    record: Mapping[str, object] | None = None,
 ) -> PytestRun:
-    """`pytest ARGS` in root under codegrad's plugin; the log read back with paths relative to root."""
+    """`pytest ARGS` in root under codegrad's plugin (and the recorder, given its spec: the
+    recording plugin's targets); the log read back with paths relative to root."""
     files = RunFiles.create(ctx.scratch, tag)
     timeout = ctx.timeout(ctx.settings.test_timeout)
     argv = [*command.interpreter, "-m", "pytest", *args]
     argv += _pytest_options(root, files, clear_addopts, extra)
     dump_at = time.time() + timeout - min(2.0, timeout * 0.25) if dump else None
-    process = run_sandboxed(argv, root, run_env(root, files, dump_at, watching), ctx, timeout)
+    env = run_env(root, files, dump_at, watching)
+    if record is not None:
+        argv += _recording(files, record, ctx, env)
+    process = run_sandboxed(argv, root, env, ctx, timeout)
     log = suite_log.parse_log(files.read(files.progress), str(root))
-    return PytestRun(process, log, files, timeout)
+    recorded = files.read_calls() if record is not None else ""
+    return PytestRun(process, log, files, timeout, recorded)
 
 
 def rerun_log(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from codegrad.verify.checks.pytest_runs import on_base, scan_tree
 from codegrad.verify.checks.recorded_findings import NAME, recorded_finding
 from codegrad.verify.inputs import recorded_calls, strategies, widening
 
+Recorded = tuple[recorded_calls.Recording, list[recording.RecordRun]]
 NOT_PYTEST = "the test command is not pytest: calls cannot be recorded"
 NO_TESTS = "no tests to record calls from"
 NO_CALLS = "no project test calls this function"
@@ -132,6 +134,33 @@ class RecordedCheck:
 
     name = NAME
 
+    def __init__(self) -> None:
+        self._started: tuple[CheckContext, tuple[str, ...], Future[Recorded]] | None = None
+
+    def start(self, targets: Sequence[Target], ctx: CheckContext) -> None:
+        """Begin the recording (the project's suite) in the background: the checks that do not
+        need it run meanwhile."""
+        recordable = [t for t in targets if t.kind != "nested"]
+        if not recordable or self._cannot_record(ctx) is not None:
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codegrad-recording")
+        future = pool.submit(recording.record_cached, recordable, ctx, targets)
+        pool.shutdown(wait=False)
+        self._started = (ctx, tuple(t.key for t in targets), future)
+
+    def _recorded(
+        self, targets: Sequence[Target], recordable: Sequence[Target], ctx: CheckContext
+    ) -> Recorded:
+        """The recording start() began for this verification, or one made now."""
+        started, self._started = self._started, None
+        if (
+            started is not None
+            and started[0] is ctx
+            and started[1] == tuple(t.key for t in targets)
+        ):
+            return started[2].result()
+        return recording.record_cached(recordable, ctx, suite_targets=targets)
+
     def run(self, targets: Sequence[Target], ctx: CheckContext) -> CheckResult:
         started = time.monotonic()
         skipped: dict[str, str] = {}
@@ -158,7 +187,7 @@ class RecordedCheck:
         if why is not None:
             skipped.update(dict.fromkeys((t.key for t in candidates), why))
             return self._result([], [], skipped, started, {})
-        found, runs = recording.record_cached(recordable, ctx)
+        found, runs = self._recorded(targets, recordable, ctx)
         stats: dict[str, Any] = {
             "recorded": {t.key: len(found.for_key(t.key)) for t in recordable},
             "record_seconds": round(sum(r.process.seconds for r in runs if r.process), 3),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from codegrad.model import Target
 from codegrad.verify import hypothesis_cache, interpreter, project_env, sandbox
+from codegrad.verify.checks import shared_suite
 from codegrad.verify.checks import testselect as ts
 from codegrad.verify.checks.base import CheckContext, codegrad_pythonpath
 from codegrad.verify.checks.pytest_runs import run_sandboxed, scan_tree, timed_out, tree_options
@@ -162,7 +163,7 @@ def known_values(ctx: CheckContext, target: Target) -> dict[str, list[object]]:
 
 
 def record_cached(
-    targets: Sequence[Target], ctx: CheckContext
+    targets: Sequence[Target], ctx: CheckContext, suite_targets: Sequence[Target] = ()
 ) -> tuple[recorded_calls.Recording, list[RecordRun]]:
     """record(), reused for a tree with the same tests and base (the refinement's candidates: only
     the function changed, so the tests make the calls they made on head)."""
@@ -172,19 +173,22 @@ def record_cached(
     cached = _CACHE.get(key)
     if cached is not None and wanted <= cached[0]:
         return cached[1], []
-    recording, runs = record(targets, ctx)
+    recording, runs = record(targets, ctx, suite_targets)
     _CACHE.clear()  # one review at a time: keep the latest only
     _CACHE[key] = (wanted, recording)
     return recording, runs
 
 
 def record(
-    targets: Sequence[Target], ctx: CheckContext
+    targets: Sequence[Target], ctx: CheckContext, suite_targets: Sequence[Target] = ()
 ) -> tuple[recorded_calls.Recording, list[RecordRun]]:
-    """Head's whole suite, then base's removed or edited test files, parsed into one recording."""
+    """Head's whole suite, then base's removed or edited test files, parsed into one recording.
+
+    On head the recorder rides in project-tests' run of the suite (watching `suite_targets`) when
+    that check is configured: the suite runs once for both."""
     keys = [t.key for t in targets]
     head_root = ctx.workspace.head_root.resolve()
-    runs = [run_recording(targets, ctx, head_root, side="head")]
+    runs = [_record_head(targets, ctx, head_root, suite_targets)]
     recording = recorded_calls.parse(runs[0].text, "head", keys)
     base_root = ctx.workspace.base_root
     on_base = [t for t in targets if t.base_source is not None]
@@ -194,3 +198,15 @@ def record(
             runs.append(run_recording(on_base, ctx, base_root.resolve(), side="base", paths=paths))
             recorded_calls.parse(runs[-1].text, "base", keys, into=recording)
     return recording, runs
+
+
+def _record_head(
+    targets: Sequence[Target], ctx: CheckContext, root: Path, suite_targets: Sequence[Target]
+) -> RecordRun:
+    """Head's recording: in project-tests' run of the suite when it runs one, else a run of its own."""
+    if suite_targets:
+        made = record_spec(targets, root, base=False, stop_when_full=False)
+        suite = shared_suite.run_with_recorder(suite_targets, made, ctx)
+        if suite is not None:
+            return RecordRun("head", suite.process, suite.recorded)
+    return run_recording(targets, ctx, root, side="head")

@@ -50,6 +50,7 @@ class SuiteRun:
     base: Mapping[str, ts.CaseResult] = field(default_factory=dict)  # base results already known
     limits: Mapping[str, float] = field(default_factory=dict)  # per-test limits from base
     stopped: bool = False  # the first run stopped at a hang in a changed function
+    recorded: str = ""  # what the recorder wrote in the first run, when it ran there
 
     @property
     def cases(self) -> tuple[ts.CaseResult, ...]:
@@ -79,8 +80,10 @@ def run_suite(
     ctx: CheckContext,
     root: Path,
     extra: Sequence[str] = (),
+    record: Mapping[str, object] | None = None,
 ) -> SuiteRun:
-    """The whole suite on head; without the project's addopts if they break it; hangs checked on base."""
+    """The whole suite on head; without the project's addopts if they break it; hangs checked on base.
+    With `record` (the recorder's spec) the first run also records the changed functions' calls."""
     functions = watched(targets, root)
     first = suite_log.first_limit(ctx.settings.test_timeout)
     args = [*ts.run_all_options(command.pytest_args), "--continue-on-collection-errors"]
@@ -88,11 +91,13 @@ def run_suite(
     for clear in (False, True):
         run = run_pytest(
             command, args, ctx, root, tag="head", clear_addopts=clear, extra=extra,
-            watching=watching, dump=True,
+            watching=watching, dump=True, record=record,
         )  # fmt: skip
         if clear or not usage_error(run.process):
             break
-    suite = SuiteRun(run.process, run.log, run.files, clear, run.timeout, first)
+    suite = SuiteRun(
+        run.process, run.log, run.files, clear, run.timeout, first, recorded=run.recorded
+    )
     if timed_out(run.process) or not run.log.hangs:
         return suite
     return _after_hangs(suite, command, ctx, root, args, extra, functions)
