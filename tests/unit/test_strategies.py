@@ -442,3 +442,24 @@ def test_sorted_lists_of_mixed_items_are_not_sorted() -> None:
     assert len(drawn) == 2
     plain = render(SeqS(IntS(0, 5), 0, 6, ordered=True))
     assert plain is not None and plain.endswith(".map(sorted)")
+
+
+def test_infinite_and_nan_example_values_do_not_break_the_float_strategy() -> None:
+    # humanize's tests pass math.inf: `st.floats(min_value=-inf, ...)` named an undefined `inf`
+    import math
+
+    from hypothesis import find
+
+    from codegrad.runners import hypo
+    from codegrad.verify.inputs.shape_inference import infer
+    from codegrad.verify.inputs.shapes import FloatS
+    from codegrad.verify.inputs.strategies import render
+
+    shape = infer([1.0, 2.5, math.inf, -math.inf, math.nan])
+    assert isinstance(shape, FloatS) and math.isfinite(shape.lo) and math.isfinite(shape.hi)
+    source = render(shape)
+    assert source is not None
+    assert find(hypo.strategy(source), lambda v: v > 1.0) > 1.0
+    unbounded = render(FloatS(-math.inf, math.inf))
+    assert unbounded is not None and "=-inf" not in unbounded and "=inf" not in unbounded
+    assert math.isfinite(find(hypo.strategy(unbounded), lambda v: True))

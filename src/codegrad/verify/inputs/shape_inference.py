@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -79,7 +80,10 @@ def _infer_int(values: list[Any]) -> Shape:
 
 
 def _infer_float(values: list[Any]) -> Shape:
-    lo, hi = float(min(values)), float(max(values))
+    """The range the values span, widened; infinities and NaN (tests pass `math.inf` too) do not
+    stretch it."""
+    finite = [float(v) for v in values if math.isfinite(v)] or [0.0]
+    lo, hi = min(finite), max(finite)
     room = _widen(lo, hi)
     new_lo = 0.0 if lo >= 0 else lo - room
     new_hi = hi + room if hi > 0 else 0.0

@@ -76,8 +76,11 @@ def _r_int(s: Any) -> str:
 
 
 def _r_float(s: Any) -> str:
+    def bound(value: float) -> str:  # `inf` is not a name the strategy source can use
+        return repr(float(value)) if math.isfinite(value) else "None"
+
     return (
-        f"st.floats(min_value={float(s.lo)!r}, max_value={float(s.hi)!r}, "
+        f"st.floats(min_value={bound(s.lo)}, max_value={bound(s.hi)}, "
         "allow_nan=False, allow_infinity=False, allow_subnormal=False)"
     )
 
