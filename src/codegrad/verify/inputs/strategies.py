@@ -501,18 +501,9 @@ def _bound_examples(
 
 def constructible(module_source: str, class_qualname: str) -> bool:
     """Whether `Class()` works by the source: no __init__ (or one whose parameters all have defaults)."""
-    try:
-        tree = ast.parse(module_source)
-    except SyntaxError:
+    cls = receivers.find_class(module_source, class_qualname)
+    if cls is None:
         return False
-    body: list[ast.stmt] = tree.body
-    cls: ast.ClassDef | None = None
-    for part in class_qualname.split("."):
-        cls = next((n for n in body if isinstance(n, ast.ClassDef) and n.name == part), None)
-        if cls is None:
-            return False
-        body = cls.body
-    assert cls is not None
     if cls.decorator_list or any(dotted_name(b) != "object" for b in cls.bases):
         return False
     init = next(
