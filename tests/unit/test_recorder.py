@@ -51,6 +51,10 @@ def total(items, *extra, start=0, **options):
     return sum(items, start) + sum(extra) + len(options)
 
 
+def first(items):
+    return next(iter(items))
+
+
 @functools.lru_cache(maxsize=None)
 def cached(n):
     return n * 2
@@ -81,7 +85,7 @@ def load(tmp_path: Path) -> ModuleType:
 
 
 def install(
-    tmp_path: Path, names: list[tuple[str, str]], **limits: int
+    tmp_path: Path, names: list[tuple[str, str]], consume_iterators: bool = True, **limits: int
 ) -> tuple[ModuleType, recorder.Recorder, Path]:
     module = load(tmp_path)
     out = tmp_path / "calls.jsonl"
@@ -91,6 +95,7 @@ def install(
             for q, k in names
         ],
         "limits": limits,
+        "consume_iterators": consume_iterators,
     }
     rec = recorder.Recorder(spec, out)
     rec.install_pending()
@@ -182,6 +187,31 @@ def test_iterators_the_recorder_cannot_keep_reach_the_function_whole(tmp_path: P
     got = records(rec, out)
     assert [r for r in got if "key" in r] == []
     assert sum(got[-1]["summary"]["recmod.py::total"]["unrecordable"].values()) == 2
+
+
+def test_in_the_suite_whose_results_count_iterators_are_left_to_the_function(
+    tmp_path: Path,
+) -> None:
+    # more-itertools' IchunkedTests.test_memory_in_order checks how far its iterator was consumed
+    module, rec, out = install(tmp_path, [("first", "function")], consume_iterators=False)
+    pulled: list[int] = []
+
+    def counting():
+        for i in range(5):
+            pulled.append(i)
+            yield i
+
+    assert module.first(counting()) == 0 and pulled == [0]  # only what the function takes
+    assert module.first([7, 8]) == 7  # other calls are recorded as before
+    got = records(rec, out)
+    assert [r["call"]["args"] for r in got if "key" in r] == [[{"l": [7, 8], "#": 0}]]
+    assert got[-1]["summary"]["recmod.py::first"]["unrecordable"] == {recorder.LAZY: 1}
+    # where the suite's results do not count, the items are taken first to be recorded
+    (tmp_path / "own").mkdir()
+    module, rec, out = install(tmp_path / "own", [("first", "function")])
+    pulled.clear()
+    assert module.first(counting()) == 0 and pulled == [0, 1, 2, 3, 4]
+    rec.close()
 
 
 def test_pytest_reports_leave_the_recorder_frames_out(tmp_path: Path) -> None:

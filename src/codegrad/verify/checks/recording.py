@@ -42,9 +42,16 @@ class RecordRun:
 
 
 def record_spec(
-    targets: Sequence[Target], root: Path, *, base: bool, stop_when_full: bool
+    targets: Sequence[Target],
+    root: Path,
+    *,
+    base: bool,
+    stop_when_full: bool,
+    consume_iterators: bool = True,
 ) -> dict[str, object]:
-    """The recorder's spec: which function of which file each target is on this side."""
+    """The recorder's spec: which function of which file each target is on this side, and whether
+    it may take an iterator argument's items before the function does (not while the suite's own
+    results count: a test of laziness would see its iterator drained)."""
     entries = []
     for target in targets:
         path = (target.base_path or target.path) if base else target.path
@@ -56,7 +63,11 @@ def record_spec(
                 "kind": target.kind,
             }
         )
-    return {"targets": entries, "stop_when_full": stop_when_full}
+    return {
+        "targets": entries,
+        "stop_when_full": stop_when_full,
+        "consume_iterators": consume_iterators,
+    }
 
 
 def _is_test_file(name: str) -> bool:
@@ -205,7 +216,7 @@ def _record_head(
 ) -> RecordRun:
     """Head's recording: in project-tests' run of the suite when it runs one, else a run of its own."""
     if suite_targets:
-        made = record_spec(targets, root, base=False, stop_when_full=False)
+        made = record_spec(targets, root, base=False, stop_when_full=False, consume_iterators=False)
         suite = shared_suite.run_with_recorder(suite_targets, made, ctx)
         if suite is not None:
             return RecordRun("head", suite.process, suite.recorded)
