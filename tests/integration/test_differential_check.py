@@ -618,3 +618,20 @@ def test_a_function_of_the_global_random_is_compared_on_the_same_draws(tmp_path:
     assert result.findings == () and "mod.py::sample" in result.checked
     # every input is in the domain: none is dropped as "base is not deterministic"
     assert result.stats["out_of_domain"] == 0 and result.stats["calls"] > 20
+    assert result.stats["unstable"] == 0
+
+
+def test_inputs_on_which_base_is_not_deterministic_are_counted_and_dropped(tmp_path: Path) -> None:
+    body = """
+        _CALLS = [0]
+
+        def stamp(x: int) -> int:
+            _CALLS[0] += {step}
+            return x + _CALLS[0]
+        """
+    # head counts in twos: every input differs, and base never gives the same result twice
+    result = run_check(tmp_path, body.format(step=1), body.format(step=2))
+    assert result.findings == ()
+    assert (
+        result.stats["unstable"] > 0 and result.stats["unstable"] <= result.stats["out_of_domain"]
+    )

@@ -35,6 +35,7 @@ class Compare:
         self.base, self.head, self.timeout, self.base_allowed = base, head, timeout, base_allowed
         self.tracer = tracer or reach.Reach([], set())
         self.inside = 0  # inputs base handled
+        self.unstable = 0  # inputs dropped because base gave two different results
         self.reached = 0
         self.hit: set[int] = set()
 
@@ -61,6 +62,7 @@ class Compare:
         hypo.calling("base")
         again = hypo.call(self.base.fn, args, kwargs, self.timeout)
         if not hypo.same(base, again):
+            self.unstable += 1
             return False
         return Difference(args, kwargs, base, head)
 
@@ -225,6 +227,7 @@ def run_target(spec: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
         "out_of_domain": budget.out_of_domain,
         "in_domain": min(inside, budget.calls),
         "reached": min(reached, inside, budget.calls),
+        "unstable": compare.unstable,
         "measurable": tracer.measurable,
     }
 

@@ -254,7 +254,7 @@ class DifferentialCheck:
 
         findings, checked, stats = collect(batch, by_key, make, skipped, lambda t: False, NAME)
         checked = [key for key in checked if _reached(key, batch, skipped)]
-        for name in ("in_domain", "reached"):
+        for name in ("in_domain", "reached", "unstable"):
             stats[name] = sum(int(r.get(name, 0)) for r in batch.results.values())
         return CheckResult(
             check=NAME,
