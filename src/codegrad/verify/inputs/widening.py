@@ -2,8 +2,10 @@
 
 Base decides what is in the domain (inputs it does not handle are discarded), so the comparison may try
 more than the properties check: the boundary values of each parameter's kind (0, -1, 1, empty), the
-constants on the changed lines and their neighbours (`n > 5` asks about 4, 5 and 6), and for a
-parameter whose default is `None` both `None` and other values (`maxsplit=None` also becomes 0).
+constants on the changed lines of head and base and their neighbours (`n > 5` asks about 4, 5 and 6;
+a string also inside a longer word), the docstring examples' results fed back in, one-shot iterators
+for sequence parameters, and for a parameter whose default is `None` both `None` and other values
+(`maxsplit=None` also becomes 0).
 """
 
 from __future__ import annotations
