@@ -33,9 +33,9 @@ def grade(evidence: Evidence) -> Evidence:
     recorded = next(
         (r for r in evidence.results if r.check == recorded_check.RecordedCheck.name), None
     )
-    by_key = {t.key: t for t in evidence.targets}
+    by_place = {(t.path, t.qualname): t for t in evidence.targets}
     results = tuple(
-        replace(r, findings=tuple(_graded(f, by_key, recorded) for f in r.findings))
+        replace(r, findings=tuple(_graded(f, by_place, recorded) for f in r.findings))
         if r.check in GRADED_CHECKS
         else r
         for r in evidence.results
@@ -43,8 +43,10 @@ def grade(evidence: Evidence) -> Evidence:
     return replace(evidence, results=results)
 
 
-def _graded(finding: Finding, by_key: dict[str, Target], recorded: CheckResult | None) -> Finding:
-    target = by_key.get(f"{finding.path}::{finding.function}")
+def _graded(
+    finding: Finding, by_place: dict[tuple[str, str], Target], recorded: CheckResult | None
+) -> Finding:
+    target = by_place.get((finding.path, finding.function))  # as Evidence.for_target matches
     if (
         target is None
         or finding.kind is not Kind.BEHAVIOUR_CHANGE
@@ -60,14 +62,15 @@ def _graded(finding: Finding, by_key: dict[str, Target], recorded: CheckResult |
 def reason(finding: Finding, target: Target, recorded: CheckResult | None) -> str | None:
     """Why this behaviour change is a warning (None: it stays a note)."""
     base, head = finding.details.get("base") or {}, finding.details.get("head") or {}
-    if finding.details.get("source") == BASE_EXAMPLE and not examples_added(target):
+    documented = examples_added(target)
+    if finding.details.get("source") == BASE_EXAMPLE and not documented:
         return "the change removed the docstring example that documented base's result"
     if accidental(target, base, head):
         return (
             f"head fails with {head.get('raised')}, which its code does not raise on purpose, "
             f"where base rejected the input with its own {base.get('raised')}"
         )
-    if examples_added(target):
+    if documented:
         return None
     tested = tests_show(target, recorded)
     if tested is None or tested:

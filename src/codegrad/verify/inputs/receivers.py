@@ -77,16 +77,12 @@ def varied(calls: Sequence[tuple[Any, ...]], constants: Sequence[Any]) -> list[t
     return out[:MAX_RECEIVERS]
 
 
-def receiver_strategy(
+def receiver_args(
     module_source: str, owner: str, method_doc: str | None, constants: Sequence[Any]
-) -> tuple[str, list[str]] | None:
-    """(strategy source drawing constructor argument tuples, their reprs) for instances of owner,
-    or None when its docstrings show no constructor call to start from."""
+) -> tuple[str, ...]:
+    """The constructor argument tuples, as source, to build instances of owner from; empty when
+    its docstrings show no constructor call to start from."""
     cls = find_class(module_source, owner)
     if cls is None:
-        return None
-    calls = varied(documented_calls(cls, method_doc), constants)
-    reprs = literal_reprs(calls)
-    if not reprs:
-        return None
-    return f"st.sampled_from([{', '.join(reprs)}])", reprs
+        return ()
+    return tuple(literal_reprs(varied(documented_calls(cls, method_doc), constants)))

@@ -286,27 +286,25 @@ def plan(
     if node is None:
         return Skip("the function's source does not parse")
     docstring = target.docstring if target.docstring is not None else ast.get_docstring(node)
-    construct, receiver = None, None
+    construct: str | None = None
+    built_from: tuple[str, ...] = ()
     if target.kind == "method":
         owner = target.class_name or target.qualname.rsplit(".", 1)[0]
         if module_source is not None and constructible(module_source, owner):
             construct = owner
         elif module_source is not None and constants is not None:
-            receiver = receivers.receiver_strategy(module_source, owner, docstring, constants)
-            construct = owner if receiver is not None else None
+            built_from = receivers.receiver_args(module_source, owner, docstring, constants)
+            construct = owner if built_from else None
         if construct is None:
             return Skip(f"instance method of {owner}, which has no no-argument constructor")
-    made = plan_def(
+    return plan_def(
         node,
         docstring,
         drop_first=target.kind in ("method", "classmethod"),
         construct=construct,
         extra=extra,
-        receiver=receiver[0] if receiver else None,
+        receivers=built_from,
     )
-    if isinstance(made, ArgPlan) and receiver is not None:
-        return replace(made, receivers=tuple(receiver[1]))
-    return made
 
 
 def plan_def(
@@ -316,12 +314,12 @@ def plan_def(
     drop_first: bool = False,
     construct: str | None = None,
     extra: Mapping[str, Sequence[Any]] | None = None,
-    receiver: str | None = None,
+    receivers: tuple[str, ...] = (),
 ) -> ArgPlan | Skip:
     """The plan for one parsed def (also used for round-trip partners).
 
     extra: more known-good values per parameter name (e.g. recorded in the project's tests).
-    receiver: a strategy of constructor argument tuples, drawn first (an instance per call).
+    receivers: constructor argument tuples as source, drawn first (an instance per call).
     """
     found = _example_args(node, docstring, drop_first)
     examples = _bound_examples(_parameters(node, drop_first), found)
@@ -338,8 +336,9 @@ def plan_def(
             made = ParamPlan(param.name, GUESS, GUESS, "guess", keyword=param.keyword)
         if made is not None:
             params.append(made)
-    if receiver is not None:
-        params.insert(0, ParamPlan(RECEIVER, receiver, receiver, RECEIVER))
+    if receivers:
+        drawn = f"st.sampled_from([{', '.join(receivers)}])"
+        params.insert(0, ParamPlan(RECEIVER, drawn, drawn, RECEIVER))
     if not params:
         return Skip("no parameters to generate")
     return ArgPlan(
@@ -349,6 +348,7 @@ def plan_def(
         returns=ast.unparse(node.returns) if node.returns is not None else None,
         construct=construct,
         guessed=guessed,
+        receivers=receivers,
     )
 
 
