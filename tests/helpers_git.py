@@ -79,3 +79,15 @@ def make_repo(tmp_path: Path, name: str = "repo", branch: str = "main") -> GitRe
     repo.git("config", "commit.gpgsign", "false")
     repo.git("config", "core.autocrlf", "false")
     return repo
+
+
+def make_pr_repo(tmp_path: Path, relpath: str, base: str, head: str, message: str) -> GitRepo:
+    """A repository whose `main` commits `relpath` as base and whose checked-out branch `feature`
+    changes it to head (a pull request of one file)."""
+    repo = make_repo(tmp_path)
+    repo.write(relpath, base)
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write(relpath, head)
+    repo.commit(message)
+    return repo

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers_git import make_repo
+from helpers_git import make_pr_repo
 from helpers_llm import local_llm_url
 
 BASE = '''\
@@ -32,13 +32,9 @@ def test_the_local_model_fixes_a_swapped_operator_and_apply_writes_it(tmp_path: 
     url = local_llm_url()
     if url is None:
         pytest.skip("the local LLM is not running (../shared/tools/local-llm start)")
-    git = make_repo(tmp_path / "repo")
-    git.write("calc.py", BASE)
-    git.commit("base")
-    git.branch("feature")
-    git.checkout("feature")
-    git.write("calc.py", BASE.replace("return a + b", "return a - b"))
-    git.commit("subtract")
+    git = make_pr_repo(
+        tmp_path / "repo", "calc.py", BASE, BASE.replace("return a + b", "return a - b"), "subtract"
+    )
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
     proc = subprocess.run(
         [

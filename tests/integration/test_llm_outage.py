@@ -20,7 +20,7 @@ from codegrad import review as app
 from codegrad.model import Outcome
 from codegrad.settings import Settings, build
 from fakes.openai_server import FakeOpenAI
-from helpers_git import GitRepo, make_repo
+from helpers_git import GitRepo, make_pr_repo
 from helpers_schemas import report_schema, sarif_schema, schema_errors
 
 BASE = '''\
@@ -39,14 +39,7 @@ REVIEW = (sys.executable, "-m", "codegrad", "review", "--checks", "docstrings", 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
-    git = make_repo(tmp_path / "repo")
-    git.write("mathx.py", BASE)
-    git.commit("base")
-    git.branch("feature")
-    git.checkout("feature")
-    git.write("mathx.py", HEAD)
-    git.commit("swap")
-    return git
+    return make_pr_repo(tmp_path / "repo", "mathx.py", BASE, HEAD, "swap")
 
 
 def closed_port_url() -> str:

@@ -12,7 +12,7 @@ import pytest
 from codegrad.review import review
 from codegrad.settings import build
 from fakes.openai_server import FakeOpenAI
-from helpers_git import GitRepo, make_repo
+from helpers_git import GitRepo, make_pr_repo
 
 BASE = '''\
 def clamp(value: int, low: int, high: int) -> int:
@@ -63,14 +63,7 @@ KEY = "sk-test-refine-0123456789abcdef"
 
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
-    git = make_repo(tmp_path / "repo")
-    git.write("mathx.py", BASE)
-    git.commit("base")
-    git.branch("feature")
-    git.checkout("feature")
-    git.write("mathx.py", HEAD)
-    git.commit("swap")
-    return git
+    return make_pr_repo(tmp_path / "repo", "mathx.py", BASE, HEAD, "swap")
 
 
 def settings_for(repo: GitRepo, fake: FakeOpenAI, **flags: object) -> object:
